@@ -1,0 +1,55 @@
+package probe_test
+
+import (
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fanout-dev/fanout"
+	"github.com/fanout-dev/fanout/probe"
+)
+
+func TestNewEnvDefaults(t *testing.T) {
+	env := newEnv(t, probe.Options{})
+	o := env.Options()
+	if o.Concurrency != 256 || o.PerHost != 8 || o.Timeout != 5*time.Second ||
+		o.UserAgent != "fanout/dev" || o.BodyCap != 1<<20 || o.Proxy == nil {
+		t.Errorf("defaults: %+v", o)
+	}
+	if o.Dialer == nil || o.Dialer.Timeout != 5*time.Second || o.Dialer.KeepAlive != 0 {
+		t.Errorf("default dialer: %+v", o.Dialer)
+	}
+	env.Close()
+	env.Close() // idempotent
+}
+
+func TestNewEnvKeepsOptions(t *testing.T) {
+	mine := &net.Dialer{KeepAlive: time.Minute}
+	env := newEnv(t, probe.Options{
+		Concurrency: 10, PerHost: 2, Timeout: time.Second, UserAgent: "x/1", BodyCap: 7, Dialer: mine,
+	})
+	o := env.Options()
+	if o.Concurrency != 10 || o.PerHost != 2 || o.Timeout != time.Second || o.UserAgent != "x/1" || o.BodyCap != 7 {
+		t.Errorf("options: %+v", o)
+	}
+	if o.Dialer == mine || o.Dialer.Timeout != time.Second || o.Dialer.KeepAlive != time.Minute {
+		t.Errorf("dialer: %+v (the caller's: %p, got %p)", o.Dialer, mine, o.Dialer)
+	}
+	if mine.Timeout != 0 {
+		t.Errorf("NewEnv modified the caller's dialer: %+v", mine)
+	}
+}
+
+func TestEnvUsableAfterClose(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	env := newEnv(t, probe.Options{})
+	c := mustCheck(t, srv.URL)
+	run(t, c, env, 5*time.Second).want(t, fanout.StateOK, fanout.ReasonNone)
+	env.Close()
+	o := run(t, c, env, 5*time.Second)
+	o.want(t, fanout.StateOK, fanout.ReasonNone)
+	if o.detail["conn_reused"] != false {
+		t.Errorf("conn_reused %v after Close, want false: Close closes idle connections", o.detail["conn_reused"])
+	}
+}
