@@ -221,6 +221,7 @@ func TestAttemptTimeout(t *testing.T) {
 
 func TestCallerCancel(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	tasks := make([]fanout.Task[int], 50)
 	var started atomic.Int32
 	for i := range tasks {
@@ -256,7 +257,12 @@ func TestCallerCancel(t *testing.T) {
 func TestPanicBecomesError(t *testing.T) {
 	tasks := []fanout.Task[int]{
 		{Do: func(context.Context) (int, error) { panic("boom") }},
-		{Do: func(context.Context) (int, error) { var m map[string]int; m["x"] = 1; return 1, nil }},
+		{Do: func(context.Context) (int, error) {
+			var m map[string]int
+			//lint:ignore SA5000 a runtime panic is what this task is for
+			m["x"] = 1
+			return 1, nil
+		}},
 		{Do: sleepTask(time.Millisecond)},
 	}
 	results := fanout.Collect(context.Background(), tasks)

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/fanout-dev/fanout"
+	"github.com/fanout-dev/fanout/config"
+	"github.com/fanout-dev/fanout/probe"
+	"github.com/fanout-dev/fanout/report"
+)
+
+// execute runs the checks of targets and writes the report. observe, if
+// not nil, sees every record as it completes. It returns what the exit
+// status depends on.
+func execute(ctx context.Context, targets []config.Target, duplicates int, f *runFlags, io stdio, observe func(report.Record)) outcome {
+	ctx, stopSignals := withSignals(ctx)
+	defer stopSignals()
+
+	env := probe.NewEnv(probe.Options{
+		Concurrency: f.concurrency,
+		PerHost:     f.perHost,
+		Timeout:     f.timeout,
+		UserAgent:   "fanout/" + versionString(),
+	})
+	defer env.Close()
+
+	tasks := make([]fanout.Task[probe.Detail], len(targets))
+	for i, t := range targets {
+		check := t.Check
+		tasks[i] = fanout.Task[probe.Detail]{
+			Key: check.Host(),
+			Do:  func(ctx context.Context) (probe.Detail, error) { return check.Run(ctx, env) },
+		}
+	}
+
+	out := newSink(f, io, len(targets))
+	start := time.Now()
+	for res := range fanout.Run(ctx, tasks, f.engineOptions()...) {
+		rec := toRecord(targets[res.Index], res)
+		if observe != nil {
+			observe(rec)
+		}
+		out.add(rec, res.Reason)
+	}
+	return out.finish(time.Since(start), duplicates, interruption(ctx))
+}
+
+// toRecord turns an engine result into the report's record, redacting
+// whatever could echo the target's secrets.
+func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
+	var red *config.Redactor
+	if len(t.Secrets) > 0 {
+		red = config.NewRedactor(t.Secrets)
+	}
+	rec := report.Record{
+		Name:      t.Display,
+		Target:    t.Display,
+		Kind:      t.Check.Kind(),
+		Host:      r.Key,
+		State:     string(r.State),
+		Reason:    string(r.Reason),
+		Attempts:  r.Attempts,
+		StartedAt: r.StartedAt,
+		Queue:     r.Queued,
+		Duration:  r.Duration,
+		Detail:    redactDetail(r.Value, red),
+	}
+	if r.Err != nil {
+		rec.Error = red.Redact(r.Err.Error())
+	}
+	return rec
+}
+
+// redactDetail masks secrets in the detail's text values, in place (each
+// attempt makes its own map); a redirect's location is redacted as a URL.
+func redactDetail(d probe.Detail, red *config.Redactor) map[string]any {
+	if loc, ok := d["location"].(string); ok {
+		d["location"] = config.Redact(loc)
+	}
+	if red != nil {
+		for k, v := range d {
+			if s, ok := v.(string); ok {
+				d[k] = red.Redact(s)
+			}
+		}
+	}
+	return d
+}
