@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/fanout-dev/fanout"
@@ -54,10 +55,15 @@ func classify(ctx context.Context, err error, p phase, stage string, start time.
 		return classed(fanout.StateError, fanout.ReasonCancelled, "attempt cancelled", err)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return timedOut(err, p, stage, budget(ctx, start, timeout))
+	case outOfDescriptors(err):
+		// Before the catch-alls below (a dial's unknown error is
+		// "refused", one in the tls stage "tls"): this machine's
+		// problem, not the target's.
+		return classed(fanout.StateError, fanout.ReasonLocalResources, describe(err), err)
 	case p == phaseDial && errors.As(err, &dnsErr):
 		// Also a resolver that timed out on its own: the name could
 		// not be resolved.
-		return classed(fanout.StateError, fanout.ReasonDNS, dnsErr.Error(), err)
+		return lookupFailed(dnsErr, err)
 	case isTimeout(err):
 		// A dial, handshake or header timeout of the Env: they equal
 		// the attempt timeout and may fire a hair before its context.
@@ -71,6 +77,38 @@ func classify(ctx context.Context, err error, p phase, stage string, start time.
 		state, reason = fanout.StateError, nearestReason(p)
 	}
 	return classed(state, reason, describe(err), err)
+}
+
+// lookupFailed classes a failed name lookup as dns, unless this process
+// is out of descriptors: Go's resolver does not pass on its failure to
+// open /etc/hosts, resolv.conf or a socket, and then answers "no such
+// host" for every name.
+func lookupFailed(dnsErr *net.DNSError, err error) error {
+	if openErr := descriptorsExhausted(); openErr != nil {
+		return classed(fanout.StateError, fanout.ReasonLocalResources,
+			fmt.Sprintf("lookup %s: too many open files", dnsErr.Name), errors.Join(err, openErr))
+	}
+	return classed(fanout.StateError, fanout.ReasonDNS, dnsErr.Error(), err)
+}
+
+// descriptorsExhausted returns the error of opening one more descriptor
+// if it is EMFILE or ENFILE, else nil.
+func descriptorsExhausted() error {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		if outOfDescriptors(err) {
+			return err
+		}
+		return nil
+	}
+	f.Close()
+	return nil
+}
+
+// outOfDescriptors reports whether err says the process (EMFILE) or the
+// system (ENFILE) has no descriptor left.
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
 // nearestReason is the reason of an error no rule recognises (no route to

@@ -33,6 +33,10 @@ type Options struct {
 	// HTTP transport finishes in the background after its attempt gave up
 	// (so that a later check can use the connection).
 	Timeout time.Duration
+	// IdleConns bounds the idle connections kept across hosts (default
+	// max(Concurrency, 100)). Lower it when descriptors are scarce: each
+	// idle connection holds one.
+	IdleConns int
 	// UserAgent is sent by HTTP checks (default "fanout/dev").
 	UserAgent string
 	// BodyCap is the most bytes of an HTTP body that are read and seen by
@@ -59,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.IdleConns <= 0 {
+		o.IdleConns = max(o.Concurrency, 100)
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent
@@ -125,7 +132,7 @@ func newTransport(o Options) *http.Transport {
 		// many idle as may be open, and enough across hosts for the
 		// global limit.
 		MaxIdleConnsPerHost:   o.PerHost,
-		MaxIdleConns:          max(o.Concurrency, 100),
+		MaxIdleConns:          o.IdleConns,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   o.Timeout,
 		ResponseHeaderTimeout: o.Timeout,

@@ -41,9 +41,13 @@ func (h *HTTP) Host() string {
 // Run sends one request through env's client and reads at most env's body
 // cap of the response. The detail holds status_code, proto, bytes,
 // body_truncated (only when true), conn_reused, timings_ms (dns, connect,
-// tls, ttfb, total: the phases that happened) and location (of a 3xx).
-// A status outside 2xx and 3xx fails with reason http_status; an error
-// carries the reason of DESIGN.md's table and never the URL.
+// tls, ttfb, total: the phases that happened), location (of a 3xx) and
+// retry_after_ms (when a throttled target said how long to wait). A status
+// outside 2xx and 3xx fails with reason http_status, marked retryable for
+// 408, 502, 503 and 504, except that a 429, or a 503 with a
+// Retry-After-like hint, is a throttle for the engine to wait out (see
+// [statusOutcome]). An error carries the reason of DESIGN.md's table and
+// never the URL.
 func (h *HTTP) Run(ctx context.Context, env *Env) (Detail, error) {
 	tr := newTracer()
 	req, err := h.newRequest(httptrace.WithClientTrace(ctx, tr.clientTrace()), env)
@@ -73,7 +77,7 @@ func (h *HTTP) Run(ctx context.Context, env *Env) (Detail, error) {
 	if err != nil {
 		return d, h.scrub(classify(ctx, err, phaseBody, "", p.start, env.opts.Timeout))
 	}
-	return d, statusError(resp.StatusCode)
+	return d, statusOutcome(resp, d, p.end)
 }
 
 // newRequest builds the attempt's request.
@@ -99,14 +103,6 @@ func responseDetail(resp *http.Response) Detail {
 		d["location"] = loc
 	}
 	return d
-}
-
-// statusError fails a status outside 2xx and 3xx.
-func statusError(code int) error {
-	if code >= 200 && code < 400 {
-		return nil
-	}
-	return fanout.Failf(fanout.ReasonHTTPStatus, "status %d, want 2xx or 3xx", code)
 }
 
 // scrub removes the URL's userinfo and query from err's message, should a
