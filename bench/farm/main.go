@@ -4,12 +4,23 @@
 // EOF, so a parent can end it by closing the pipe it holds. Start it with stdin on a pipe:
 // a shell gives background jobs /dev/null, which ends the farm at once.
 //
+// With -rate, every OK service enforces a token-bucket rate limit (-burst, -retry-after,
+// -limit-status, -limit-header) and answers 429 beyond it. On exit the farm writes one JSON
+// line of per-service counters to stderr, or to -stats FILE:
+//
+//	{"services":[{"name":"svc-000","addr":"127.0.0.1:40001","requests":40,"accepted":25,"rejected":15,"peak_in_flight":8}],
+//	 "requests":40,"rejected":15,"max_rejected":15}
+//
+// (on one line), so a script can count the 429s the servers sent.
+//
 //	farm -services 200 -paths 50 -targets urls.txt
+//	farm -services 5 -paths 40 -latency 10ms -rate 20 -burst 1 -targets urls.txt -stats stats.json
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -41,8 +52,21 @@ func run() error {
 	flag.IntVar(&spec.Reset, "reset", 0, "services that reset connections")
 	flag.Int64Var(&spec.Seed, "seed", 0, "shuffle which services misbehave (0: the last ones)")
 	targets := flag.String("targets", "-", `file to write the URLs to ("-": stdout)`)
+	var limit testfarm.RateLimit
+	flag.Float64Var(&limit.Rate, "rate", 0, "requests per second each OK service allows (0: no limit)")
+	flag.IntVar(&limit.Burst, "burst", 1, "token-bucket size of each rate-limited service")
+	flag.StringVar(&limit.RetryAfter, "retry-after", testfarm.DefaultLimitRetryAfter, `hint sent with each rejection ("": none)`)
+	flag.IntVar(&limit.Status, "limit-status", testfarm.DefaultLimitStatus, "status of each rejection")
+	flag.StringVar(&limit.Header, "limit-header", testfarm.DefaultLimitHeader, "header carrying the hint")
+	statsFile := flag.String("stats", "", "write the per-service counters here on exit (default: stderr)")
 	flag.Parse()
 
+	if limit.Rate != 0 {
+		if limit.RetryAfter == "" {
+			limit.RetryAfter = testfarm.NoRetryAfter
+		}
+		spec.Limit = &limit
+	}
 	f, err := testfarm.Start(spec)
 	if err != nil {
 		return err
@@ -54,7 +78,43 @@ func run() error {
 	}
 	fmt.Fprintf(os.Stderr, "ready %d urls\n", len(urls))
 	waitForEnd()
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return writeStats(*statsFile, f.Stats())
+}
+
+// statsLine is the JSON line written on exit.
+type statsLine struct {
+	Services    []testfarm.ServiceStats `json:"services"`
+	Requests    int64                   `json:"requests"`     // summed over services
+	Rejected    int64                   `json:"rejected"`     // summed over services
+	MaxRejected int64                   `json:"max_rejected"` // of any one service
+}
+
+// writeStats writes stats as one JSON line to the file named path, or to stderr if path
+// is "".
+func writeStats(path string, stats []testfarm.ServiceStats) error {
+	line := statsLine{Services: stats}
+	for _, s := range stats {
+		line.Requests += s.Requests
+		line.Rejected += s.Rejected
+		line.MaxRejected = max(line.MaxRejected, s.Rejected)
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	b = append(b, '\n')
+	if path == "" {
+		_, err = os.Stderr.Write(b)
+	} else {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
 }
 
 // writeLines writes lines to the file named path, or to stdout if path is "-".

@@ -3,11 +3,14 @@
 // 127.0.0.1.
 //
 // A [Spec] says how many services to start and how many of them misbehave, and how: slow,
-// failing with HTTP 500, hanging, refusing connections or resetting them. [Start] gives each
+// failing with HTTP 500, hanging, refusing connections or resetting them; a [RateLimit] makes
+// the OK services answer 429 beyond a rate, as real APIs do. [Start] gives each
 // service its own listener (its own host:port, so per-host limits never serialise two
 // services), and every [Service] can say with [Service.Expect] which state and reason
 // (DESIGN.md, "States and reasons") a correct checker must report for it. [Farm.Close] stops
 // everything, unblocks hanging handlers and waits for every goroutine the farm started.
+// [Farm.Stats] tells what each service saw: requests, rejections, the peak of requests in
+// flight at once.
 //
 // The package uses only the standard library and imports nothing from the module, so the
 // engine's own tests can use it.
@@ -72,6 +75,9 @@ type Spec struct {
 	// Seed shuffles which services get which behaviour, the same way for the same seed.
 	// 0 means no shuffle: the OK services come first, then Slow, Fail, Hang, Refused, Reset.
 	Seed int64
+	// Limit, if not nil, makes every OK service enforce this rate limit, each with its own
+	// token bucket. Start copies it.
+	Limit *RateLimit
 }
 
 // Service is one fake service of a farm.
@@ -94,7 +100,8 @@ type Service struct {
 // (OK, Slow, Fail) is a timeout unless its longest wait (latency + jitter) is shorter than
 // timeout; Hang is always a timeout; Refused and Reset are errors. Expect ignores the few
 // milliseconds a request costs on loopback, so pick timeouts well away from the latencies.
-// A Service that did not come from a Farm gets "", "".
+// A Service that did not come from a Farm gets "", "". Expect ignores Spec.Limit: it is
+// what a checker that waits out the limit's rejections must report.
 func (s Service) Expect(timeout time.Duration) (state, reason string) {
 	switch s.Behaviour {
 	case Hang:
@@ -138,6 +145,9 @@ type Farm struct {
 	byURL    map[string]int // URL → index in services
 	byAddr   map[string]int // listener address of an HTTP service → index in services
 
+	byService map[string]int // Addr of every service → index in services
+	counters  []*counters    // per service, in service order
+
 	srv      *http.Server
 	httpLns  []net.Listener
 	resetLns []net.Listener
@@ -168,6 +178,7 @@ func Start(spec Spec) (*Farm, error) {
 		paths:      spec.Paths,
 		byURL:      make(map[string]int, spec.Services*spec.Paths),
 		byAddr:     make(map[string]int, spec.Services),
+		byService:  make(map[string]int, spec.Services),
 		closing:    make(chan struct{}),
 		resetConns: make(map[net.Conn]struct{}),
 	}
@@ -204,6 +215,13 @@ func (s Spec) normalise() (Spec, error) {
 		return s, fmt.Errorf("testfarm: %d misbehaving services do not fit in %d services",
 			s.Slow+s.Fail+s.Hang+s.Refused+s.Reset, s.Services)
 	}
+	if s.Limit != nil {
+		l, err := s.Limit.normalise()
+		if err != nil {
+			return s, err
+		}
+		s.Limit = &l
+	}
 	return s, nil
 }
 
@@ -232,6 +250,7 @@ func (s Spec) behaviours() []Behaviour {
 // take such a port; on loopback with ~28000 ephemeral ports that is rare enough.)
 func (f *Farm) listen(spec Spec, bs []Behaviour) error {
 	var reserved []net.Listener
+	now := time.Now()
 	width := max(3, len(strconv.Itoa(spec.Services-1)))
 	for i, b := range bs {
 		name := fmt.Sprintf("svc-%0*d", width, i)
@@ -251,6 +270,8 @@ func (f *Farm) listen(spec Spec, bs []Behaviour) error {
 			f.byAddr[addr] = i
 		}
 		f.services = append(f.services, newService(spec, name, addr, b))
+		f.counters = append(f.counters, newCounters(spec, b, now))
+		f.byService[addr] = i
 		for _, u := range f.services[i].URLs {
 			f.byURL[u] = i
 		}
@@ -348,7 +369,8 @@ func (f *Farm) Lookup(url string) (Service, bool) {
 }
 
 // Requests returns how many requests the farm's services have received: every HTTP request
-// that reached a handler, and every complete request header a Reset service read.
+// that reached a handler, and every complete request header a Reset service read. It is
+// the sum of every service's ServiceStats.Requests, plus requests no service could claim.
 func (f *Farm) Requests() int64 { return f.nRequests.Load() }
 
 // Conns returns how many TCP connections the farm's services have accepted.

@@ -11,13 +11,24 @@ import (
 )
 
 // serveHTTP answers a request to any HTTP service (OK, Slow, Fail, Hang) as its behaviour
-// says. A request whose wait is cut short (the client went away, the farm closed) gets no
-// answer: by then its connection is gone.
+// says, after its rate limit, if any, let it through. A request whose wait is cut short (the
+// client went away, the farm closed) gets no answer: by then its connection is gone.
 func (f *Farm) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.nRequests.Add(1)
-	s, ok := f.route(r)
+	i, ok := f.listenerOf(r)
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	s, c := f.services[i], f.counters[i]
+	c.begin()
+	defer c.end()
+	if !f.hasPath(s, r.URL.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	if !c.admit() {
+		c.reject(w, s.Name) // at once: a rejection costs the server no latency
 		return
 	}
 	if s.Behaviour == Hang {
@@ -38,23 +49,22 @@ func (f *Farm) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(w, "%s %s\n", word, s.Name)
 }
 
-// route finds the service r was sent to, by the listener that accepted it, and checks that
-// the path is one of that service's.
-func (f *Farm) route(r *http.Request) (Service, bool) {
+// listenerOf finds the service r was sent to, by the listener that accepted it.
+func (f *Farm) listenerOf(r *http.Request) (int, bool) {
 	addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if addr == nil {
-		return Service{}, false
+		return 0, false
 	}
 	i, ok := f.byAddr[addr.String()]
-	if !ok {
-		return Service{}, false
-	}
-	s := f.services[i]
-	rest, ok := strings.CutPrefix(r.URL.Path, "/"+s.Name+"/")
-	if n, err := strconv.Atoi(rest); !ok || err != nil || n < 0 || n >= f.paths || strconv.Itoa(n) != rest {
-		return Service{}, false
-	}
-	return s, true
+	return i, ok
+}
+
+// hasPath reports whether path is one of s's: /<Name>/<n> with 0 ≤ n < Paths, n written
+// without leading zeros.
+func (f *Farm) hasPath(s Service, path string) bool {
+	rest, ok := strings.CutPrefix(path, "/"+s.Name+"/")
+	n, err := strconv.Atoi(rest)
+	return ok && err == nil && n >= 0 && n < f.paths && strconv.Itoa(n) == rest
 }
 
 // sleep waits until done delivers (true), or until ctx ends or the farm closes (false).

@@ -65,6 +65,10 @@ func (f *Farm) trackReset(c net.Conn) bool {
 func (f *Farm) reset(c net.Conn) {
 	if readHeader(c) {
 		f.nRequests.Add(1)
+		if i, ok := f.byService[c.LocalAddr().String()]; ok {
+			f.counters[i].begin()
+			defer f.counters[i].end()
+		}
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
