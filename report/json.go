@@ -23,6 +23,8 @@ type recordJSON struct {
 	Reason     string         `json:"reason"`
 	Error      string         `json:"error"`
 	Attempts   int            `json:"attempts"`
+	Retries    int            `json:"retries"`
+	Throttled  int            `json:"throttled"`
 	StartedAt  *string        `json:"started_at"`
 	QueueMS    float64        `json:"queue_ms"`
 	DurationMS float64        `json:"duration_ms"`
@@ -37,6 +39,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	w := recordJSON{
 		Name: r.Name, Target: r.Target, Kind: r.Kind, Host: r.Host,
 		State: r.State, Reason: r.Reason, Error: r.Error, Attempts: r.Attempts,
+		Retries: r.Retries, Throttled: r.Throttled,
 		QueueMS: msOf(r.Queue), DurationMS: msOf(r.Duration), Detail: r.Detail,
 	}
 	if !r.StartedAt.IsZero() {
@@ -64,6 +67,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	*r = Record{
 		Name: w.Name, Target: w.Target, Kind: w.Kind, Host: w.Host,
 		State: w.State, Reason: w.Reason, Error: w.Error, Attempts: w.Attempts,
+		Retries: w.Retries, Throttled: w.Throttled,
 		Queue: durationOfMS(w.QueueMS), Duration: durationOfMS(w.DurationMS), Detail: w.Detail,
 	}
 	if w.StartedAt != nil {
@@ -83,6 +87,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	p := plain(s)
 	if p.Reasons == nil {
 		p.Reasons = map[string]int{}
+	}
+	if p.Hosts == nil {
+		p.Hosts = []Host{}
 	}
 	b, err := marshalCompact(p)
 	if err != nil {

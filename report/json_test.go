@@ -17,7 +17,7 @@ func TestRecordJSONFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"name":"api","target":"https://api.internal/healthz","kind":"http","host":"api.internal:443",` +
-		`"state":"ok","reason":"","error":"","attempts":1,"started_at":"2026-11-30T10:00:00.123Z",` +
+		`"state":"ok","reason":"","error":"","attempts":1,"retries":0,"throttled":0,"started_at":"2026-11-30T10:00:00.123Z",` +
 		`"queue_ms":0.4,"duration_ms":101.3,"detail":{"status_code":200}}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
@@ -34,8 +34,8 @@ func TestRecordJSONTypes(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		if len(m) != 12 {
-			t.Errorf("%s: %d fields, want 12: %s", r.Target, len(m), b)
+		if len(m) != 14 {
+			t.Errorf("%s: %d fields, want 14: %s", r.Target, len(m), b)
 		}
 		for _, k := range []string{"name", "target", "kind", "host", "state", "reason", "error"} {
 			if _, ok := m[k].(string); !ok {
@@ -115,7 +115,8 @@ func TestSummaryJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"total":0,"ok":0,"fail":0,"error":0,"timeout":0,"not_run":0,"duplicates":0,"wall_ms":0,"sum_ms":0,` +
-		`"speedup":0,"latency_ms":{"p50":0,"p95":0,"max":0},"retries":0,"throttled":0,"reasons":{}}`
+		`"speedup":0,"latency_ms":{"p50":0,"p95":0,"max":0},"retries":0,"throttled":0,"reasons":{},` +
+		`"retry_budget_exhausted":false,"hosts":[]}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

@@ -17,7 +17,9 @@ type Record struct {
 	Reason    string         `json:"reason"`
 	Error     string         `json:"error"`
 	Attempts  int            `json:"attempts"`
-	StartedAt time.Time      `json:"-"` // zero when never started; see MarshalJSON
+	Retries   int            `json:"retries"`   // error retries among the attempts
+	Throttled int            `json:"throttled"` // attempts the target throttled
+	StartedAt time.Time      `json:"-"`         // zero when never started; see MarshalJSON
 	Queue     time.Duration  `json:"-"`
 	Duration  time.Duration  `json:"-"`
 	Detail    map[string]any `json:"detail"`
@@ -39,6 +41,25 @@ type Summary struct {
 	Retries    int            `json:"retries"`
 	Throttled  int            `json:"throttled"`
 	Reasons    map[string]int `json:"reasons"` // non-ok results counted by reason
+	// RetryBudgetExhausted says some errors were not retried because the
+	// run's retry budget was spent.
+	RetryBudgetExhausted bool `json:"retry_budget_exhausted"`
+	// Hosts lists the hosts that throttled or whose limits dropped.
+	Hosts []Host `json:"hosts"`
+}
+
+// Host is what a run learned of one host: how often it throttled, and
+// where its adaptive limits ended.
+type Host struct {
+	Host         string  `json:"host"`
+	Requests     int     `json:"requests"`
+	Throttled    int     `json:"throttled"`
+	ThrottleRate float64 `json:"throttle_rate"` // throttled ÷ requests
+	Pauses       int     `json:"pauses"`
+	PerHost      int     `json:"per_host"`     // configured concurrency
+	PerHostEnd   int     `json:"per_host_end"` // adaptive concurrency at the end
+	Rate         float64 `json:"rate"`         // configured rate, 0 = none
+	RateEnd      float64 `json:"rate_end"`     // rate in force at the end, 0 = none
 }
 
 // Latency holds percentiles of the duration of the targets that ran.

@@ -31,14 +31,14 @@ func fixture() []Record {
 		},
 		{
 			Target: "https://user:xxxxx@api.example/health?token=xxxxx", Kind: "http", Host: "api.example:443",
-			State: "fail", Reason: "http_status", Attempts: 3, StartedAt: start.Add(time.Millisecond),
+			State: "fail", Reason: "http_status", Attempts: 3, Throttled: 2, StartedAt: start.Add(time.Millisecond),
 			Queue: 1234 * time.Microsecond, Duration: 312054 * time.Microsecond,
 			Detail: map[string]any{"status_code": 503, "body_truncated": false},
 		},
 		{
 			Target: "db.internal:5432", Kind: "tcp", Host: "db.internal:5432",
 			State: "error", Reason: "refused", Error: "dial tcp 10.0.0.7:5432: connect: connection refused",
-			Attempts: 3, StartedAt: start.Add(2 * time.Millisecond), Duration: 3200 * time.Microsecond,
+			Attempts: 3, Retries: 2, StartedAt: start.Add(2 * time.Millisecond), Duration: 3200 * time.Microsecond,
 		},
 		{
 			Name: "search", Target: "https://search.internal/q?a=1&b=<2>", Kind: "http", Host: "search.internal:443",
@@ -64,7 +64,7 @@ func fixture() []Record {
 		},
 		{
 			Name: "slow", Target: "https://slow.internal/", Kind: "http", Host: "slow.internal:443",
-			State: "timeout", Reason: "deadline", Error: "context deadline exceeded", Attempts: 2,
+			State: "timeout", Reason: "deadline", Error: "context deadline exceeded", Attempts: 2, Retries: 1,
 			StartedAt: start.Add(6 * time.Millisecond), Queue: 2 * time.Second, Duration: 8 * time.Second,
 		},
 	}

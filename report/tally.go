@@ -14,7 +14,7 @@ type Tally struct {
 	reasons                                map[string]int
 	sum                                    time.Duration
 	ran                                    []time.Duration // durations of records with Attempts > 0
-	retries                                int
+	retries, throttled                     int
 }
 
 // unknownReason is the reasons key of a non-ok record without a reason.
@@ -38,8 +38,9 @@ func (t *Tally) Add(r Record) {
 	t.sum += r.Duration
 	if r.Attempts > 0 {
 		t.ran = append(t.ran, r.Duration)
-		t.retries += r.Attempts - 1
 	}
+	t.retries += r.Retries
+	t.throttled += r.Throttled
 }
 
 // countState bumps the counter of one state.
@@ -73,10 +74,9 @@ func (t *Tally) Failed() int { return t.total - t.ok }
 //
 // SumMS is what the checks would have cost one after another and Speedup
 // is SumMS ÷ WallMS (0 when wall is 0). LatencyMS holds nearest-rank
-// percentiles over the records that ran (Attempts > 0). Retries counts the
-// attempts beyond the first of every record; throttled re-queues count as
-// attempts too (DESIGN.md), and are counted among the retries until a later
-// change reports them apart in Throttled, which Tally leaves at 0.
+// percentiles over the records that ran (Attempts > 0). Retries and
+// Throttled sum the records' error retries and throttled attempts; Hosts
+// and RetryBudgetExhausted are the caller's to fill in.
 //
 // Summary can be called any number of times, also between calls to Add.
 func (t *Tally) Summary(wall time.Duration, duplicates int) Summary {
@@ -84,7 +84,7 @@ func (t *Tally) Summary(wall time.Duration, duplicates int) Summary {
 		Total: t.total, OK: t.ok, Fail: t.fail, Error: t.errs,
 		Timeout: t.timeout, NotRun: t.notRun, Duplicates: duplicates,
 		WallMS: msOf(wall), SumMS: msOf(t.sum), LatencyMS: t.latency(),
-		Retries: t.retries, Reasons: maps.Clone(t.reasons),
+		Retries: t.retries, Throttled: t.throttled, Reasons: maps.Clone(t.reasons),
 	}
 	if wall > 0 {
 		s.Speedup = roundTo(float64(t.sum)/float64(wall), 1)
@@ -92,6 +92,7 @@ func (t *Tally) Summary(wall time.Duration, duplicates int) Summary {
 	if s.Reasons == nil {
 		s.Reasons = map[string]int{}
 	}
+	s.Hosts = []Host{}
 	return s
 }
 

@@ -57,8 +57,8 @@ func TestTallyCountsAndReasons(t *testing.T) {
 	if s.Speedup != 0 || s.WallMS != 0 {
 		t.Errorf("wall 0: speedup %v", s.Speedup)
 	}
-	// attempts 1,3,3,1,0,1,1,2 → retries 0+2+2+0+0+0+0+1
-	if s.Retries != 5 || s.Throttled != 0 {
+	// retries 2 (refused) + 1 (slow); throttled 2 (api.example)
+	if s.Retries != 3 || s.Throttled != 2 {
 		t.Errorf("retries %d throttled %d", s.Retries, s.Throttled)
 	}
 	s.Reasons["http_status"] = 99
