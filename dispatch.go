@@ -3,14 +3,17 @@ package fanout
 import (
 	"context"
 	"errors"
-	"fmt"
+	"math/rand/v2"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // The dispatcher is written here rather than taken from a pool library: no
 // pool streams results in completion order, keeps per-key queues served
-// round-robin, frees the global slot while a task waits for its key, and
-// accounts for every task when the run is cut short.
+// round-robin, frees the global slot while a task waits for its key, a
+// cooldown, a rate token or a retry, and accounts for every task when the
+// run is cut short.
 //
 // One goroutine (the caller's, iterating Run) owns all the state below.
 // Each attempt runs in its own goroutine and reports back on r.done; at most
@@ -30,13 +33,17 @@ type runner[T any] struct {
 	cancel context.CancelCauseFunc
 	start  time.Time
 	ends   time.Time // the run's deadline
+	rnd    *rand.Rand
 
-	st       []taskState
-	values   []T // the last value of each task, kept until reported
-	keys     map[string]*keyState
-	ready    fifo[*keyState] // keys with queued tasks and a free slot
-	active   int             // attempts holding a global slot, abandoned ones included
-	reported int
+	st                []taskState
+	values            []T // the last value of each task, kept until reported
+	keys              map[string]*keyState
+	ready             deque[*keyState] // keys with queued tasks and a free slot
+	active            int              // attempts holding a global slot, abandoned ones included
+	localCap          int              // the global limit, lowered while descriptors run out
+	reported          int
+	global            *rate.Limiter // nil: no global rate
+	globalWakePending bool
 
 	done    chan completion[T]
 	abandon chan struct{} // closed when the run ends: late attempts stop waiting
@@ -49,11 +56,28 @@ type runner[T any] struct {
 	graceEnd     time.Time
 	consumerGone bool
 	order        orderer[T]
+
+	retries, retryBudget, throttled, localWaits, lowestCap int
+	budgetExhausted                                        bool
 }
+
+// waitKind says what a task that is neither queued nor running waits for.
+type waitKind uint8
+
+const (
+	notWaiting waitKind = iota
+	waitRetry           // the backoff before an error retry
+	waitLocal           // local resources (descriptors) to free up
+)
 
 type taskState struct {
 	key          *keyState
 	attempts     int
+	retries      int
+	requeues     int // after throttles
+	localWaits   int
+	waiting      waitKind
+	retryNext    bool // the next attempt is an error retry
 	running      bool
 	reported     bool
 	readyAt      time.Time // since when the task waits for a slot
@@ -63,16 +87,15 @@ type taskState struct {
 	duration     time.Duration
 	attemptCtx   context.Context
 	cancel       context.CancelFunc
+	last         outcome // of the last attempt that ended
 }
 
-type keyState struct {
-	limit   int
-	running int
-	queue   fifo[int]
-	inReady bool
+// outcome is how an attempt ended.
+type outcome struct {
+	state  State
+	reason Reason
+	err    error
 }
-
-func (k *keyState) runnable() bool { return k.queue.len() > 0 && k.running < k.limit }
 
 type completion[T any] struct {
 	index int
@@ -93,41 +116,37 @@ func newRunner[T any](parent context.Context, s settings, tasks []Task[T], yield
 			cancel(cause)
 			cancelDeadline()
 		},
-		st:      make([]taskState, len(tasks)),
-		values:  make([]T, len(tasks)),
-		keys:    make(map[string]*keyState),
-		done:    make(chan completion[T], s.concurrency),
-		abandon: make(chan struct{}),
-		timer:   time.NewTimer(time.Hour),
+		rnd:      rand.New(rand.NewPCG(uint64(start.UnixNano()), 0x9e3779b97f4a7c15)),
+		st:       make([]taskState, len(tasks)),
+		values:   make([]T, len(tasks)),
+		keys:     make(map[string]*keyState),
+		localCap: s.concurrency,
+		done:     make(chan completion[T], s.concurrency),
+		abandon:  make(chan struct{}),
+		timer:    time.NewTimer(time.Hour),
 	}
 	r.timer.Stop()
 	r.order = newOrderer[T](s.order, len(tasks))
+	if s.rate > 0 {
+		r.global = rate.NewLimiter(rate.Limit(s.rate), s.burst)
+	}
+	if s.retries > 0 && s.retryBudget > 0 {
+		r.retryBudget = max(MinRetryBudget, int(s.retryBudget*float64(len(tasks))+0.5))
+	}
 	for i, t := range tasks {
 		k := r.keys[t.Key]
 		if k == nil {
-			k = &keyState{limit: r.keyLimit(t.Key)}
+			k = newKeyState(s.limitsFor(t.Key), s.adapt && t.Key != "")
 			r.keys[t.Key] = k
 		}
-		k.queue.push(i)
+		k.queue.pushBack(i)
 		r.st[i] = taskState{key: k, readyAt: start}
 		if !k.inReady {
 			k.inReady = true
-			r.ready.push(k)
+			r.ready.pushBack(k)
 		}
 	}
 	return r
-}
-
-func (r *runner[T]) keyLimit(key string) int {
-	if key == "" {
-		return r.s.concurrency
-	}
-	if r.s.keyLimit != nil {
-		if n := r.s.keyLimit(key); n > 0 {
-			return n
-		}
-	}
-	return r.s.perKey
 }
 
 // loop runs until every task is reported or the consumer stops listening.
@@ -136,7 +155,7 @@ func (r *runner[T]) loop() {
 	ctxDone := r.ctx.Done()
 	for r.reported < len(r.tasks) && !r.consumerGone {
 		if !r.stopping {
-			r.dispatch()
+			r.dispatch(time.Now())
 		}
 		r.armTimer()
 		select {
@@ -151,38 +170,84 @@ func (r *runner[T]) loop() {
 	}
 }
 
-// dispatch starts tasks while a global slot is free, taking one task from
-// each runnable key in turn.
-func (r *runner[T]) dispatch() {
-	for r.active < r.s.concurrency && r.ready.len() > 0 {
-		k := r.ready.pop()
-		r.startAttempt(k.queue.pop())
-		if k.runnable() {
-			r.ready.push(k)
-		} else {
-			k.inReady = false
+// dispatch starts tasks while a global slot and a global rate token are
+// free, taking one task from each runnable key in turn. A key waiting for
+// its cooldown or its rate leaves the round until a wake brings it back.
+func (r *runner[T]) dispatch(now time.Time) {
+	for r.active < min(r.s.concurrency, r.localCap) && r.ready.len() > 0 && !r.consumerGone {
+		if w := tokenWait(r.global, now); w > 0 {
+			if !r.globalWakePending {
+				r.globalWakePending = true
+				r.wakes.push(wake{at: now.Add(w), kind: wakeGlobal})
+			}
+			return
 		}
+		k := r.ready.popFront()
+		k.inReady = false
+		if !k.runnable(now) {
+			if now.Before(k.cooldownUntil) {
+				r.wakeKeyAt(k, k.cooldownUntil)
+			}
+			continue
+		}
+		if w := k.rateWait(now); w > 0 {
+			r.wakeKeyAt(k, now.Add(w))
+			continue
+		}
+		i := k.queue.popFront()
+		if r.retryTooLate(i, now) {
+			r.reportLast(i)
+		} else {
+			r.startAttempt(i, now)
+		}
+		r.readyIfRunnable(k, now)
 	}
 }
 
-func (r *runner[T]) startAttempt(i int) {
+// retryTooLate reports whether task i is due for an error retry that could
+// not finish before the deadline.
+func (r *runner[T]) retryTooLate(i int, now time.Time) bool {
+	return r.st[i].retryNext && now.Add(r.timeoutOf(i)).After(r.ends)
+}
+
+func (r *runner[T]) timeoutOf(i int) time.Duration {
+	if d := r.tasks[i].Timeout; d > 0 {
+		return d
+	}
+	return r.s.timeout
+}
+
+func (r *runner[T]) readyIfRunnable(k *keyState, now time.Time) {
+	if !k.inReady && !r.stopping && k.runnable(now) {
+		k.inReady = true
+		r.ready.pushBack(k)
+	}
+}
+
+func (r *runner[T]) wakeKeyAt(k *keyState, at time.Time) {
+	if k.queue.len() > 0 {
+		r.wakes.push(wake{at: at, kind: wakeKey, key: k})
+	}
+}
+
+func (r *runner[T]) startAttempt(i int, now time.Time) {
 	t := &r.st[i]
-	now := time.Now()
 	t.queued += now.Sub(t.readyAt)
 	if t.attempts == 0 {
 		t.startedAt = now
 	}
 	t.attempts++
+	t.retryNext = false
 	t.running = true
 	t.attemptStart = now
-	t.key.running++
-	r.active++
-	timeout := r.tasks[i].Timeout
-	if timeout <= 0 {
-		timeout = r.s.timeout
+	t.key.started(now)
+	if r.global != nil {
+		r.global.AllowN(now, 1)
 	}
+	r.active++
+	timeout := r.timeoutOf(i)
 	t.attemptCtx, t.cancel = context.WithTimeoutCause(r.ctx, timeout, errAttemptTimeout)
-	r.wakes.push(wake{at: now.Add(timeout + r.s.grace), index: i, attempt: t.attempts})
+	r.wakes.push(wake{at: now.Add(timeout + r.s.grace), kind: wakeOverdue, index: i, attempt: t.attempts})
 	go r.attempt(t.attemptCtx, i, r.tasks[i].Do)
 }
 
@@ -204,11 +269,13 @@ func (r *runner[T]) attempt(ctx context.Context, i int, do func(context.Context)
 	c.value, c.err = do(ctx)
 }
 
-// complete takes an attempt's end: it frees the slots and reports the task,
-// unless it was reported already (abandoned after ignoring its timeout).
+// complete takes an attempt's end: it frees the slots, then decides what
+// becomes of the task, unless it was reported already (abandoned after
+// ignoring its timeout).
 func (r *runner[T]) complete(c completion[T]) {
 	t := &r.st[c.index]
-	r.release(t)
+	saturated := t.key.running >= int(t.key.limit)
+	r.release(t, c.end)
 	timedOut := errors.Is(context.Cause(t.attemptCtx), errAttemptTimeout)
 	t.cancel()
 	t.attemptCtx, t.cancel = nil, nil
@@ -217,59 +284,14 @@ func (r *runner[T]) complete(c completion[T]) {
 	}
 	t.duration += c.end.Sub(t.attemptStart)
 	r.values[c.index] = c.value
-	state, reason, err := r.classify(c.err, timedOut, r.tasks[c.index].Timeout)
-	r.report(c.index, state, reason, err)
+	r.settle(c.index, r.classify(c.err, timedOut, r.timeoutOf(c.index)), c.err, saturated, c.end)
 }
 
-func (r *runner[T]) release(t *taskState) {
+func (r *runner[T]) release(t *taskState, now time.Time) {
 	t.running = false
 	t.key.running--
 	r.active--
-	if t.key.runnable() && !t.key.inReady && !r.stopping {
-		t.key.inReady = true
-		r.ready.push(t.key)
-	}
-}
-
-// classify turns an attempt's error into the result's state and reason.
-func (r *runner[T]) classify(err error, timedOut bool, taskTimeout time.Duration) (State, Reason, error) {
-	if err == nil {
-		return StateOK, ReasonNone, nil
-	}
-	state, reason := Classify(err)
-	var fe *Error
-	switch {
-	case state == StateFail:
-		// The target answered: that stands even if the run is ending.
-	case r.stopping:
-		return r.stopState, r.stopReason, fmt.Errorf("%s while running: %w", r.stopMessage(), err)
-	case timedOut && !errors.As(err, &fe):
-		if taskTimeout <= 0 {
-			taskTimeout = r.s.timeout
-		}
-		return StateTimeout, ReasonTimeout, fmt.Errorf("timed out after %s: %w", taskTimeout, err)
-	}
-	return state, reason, err
-}
-
-// report emits the one result of task i.
-func (r *runner[T]) report(i int, state State, reason Reason, err error) {
-	t := &r.st[i]
-	t.reported = true
-	r.reported++
-	if r.consumerGone {
-		return
-	}
-	res := Result[T]{
-		Index: i, Key: r.tasks[i].Key, Value: r.values[i], Err: err,
-		State: state, Reason: reason, Attempts: t.attempts,
-		StartedAt: t.startedAt, Queued: t.queued, Duration: t.duration,
-	}
-	var zero T
-	r.values[i] = zero
-	if !r.order.emit(res, r.yield) {
-		r.consumerGone = true
-	}
+	r.readyIfRunnable(t.key, now)
 }
 
 func (r *runner[T]) armTimer() {
@@ -289,97 +311,33 @@ func (r *runner[T]) armTimer() {
 
 func (r *runner[T]) onTimer(now time.Time) {
 	for len(r.wakes) > 0 && !r.wakes[0].at.After(now) {
-		w := r.wakes.pop()
-		t := &r.st[w.index]
-		if t.running && !t.reported && t.attempts == w.attempt && !r.stopping {
-			r.abandonAttempt(w.index, StateTimeout, ReasonTimeout,
-				fmt.Errorf("timed out: still running %s after its timeout, abandoned", r.s.grace))
-		}
+		r.onWake(r.wakes.pop(), now)
 	}
 	if r.stopping && !now.Before(r.graceEnd) {
-		for i := range r.st {
-			if t := &r.st[i]; t.running && !t.reported {
-				r.abandonAttempt(i, r.stopState, r.stopReason,
-					fmt.Errorf("%s while running; abandoned after a grace of %s", r.stopMessage(), r.s.grace))
-			}
+		r.abandonRunning()
+	}
+}
+
+func (r *runner[T]) onWake(w wake, now time.Time) {
+	switch w.kind {
+	case wakeOverdue:
+		t := &r.st[w.index]
+		if t.running && !t.reported && t.attempts == w.attempt && !r.stopping {
+			r.abandonAttempt(w.index, outcome{StateTimeout, ReasonTimeout,
+				errors.New("timed out: still running " + r.s.grace.String() + " after its timeout, abandoned")})
 		}
-	}
-}
-
-// abandonAttempt reports a task whose attempt ignored its context. The
-// attempt keeps its slots until it returns, if it ever does.
-func (r *runner[T]) abandonAttempt(i int, state State, reason Reason, err error) {
-	t := &r.st[i]
-	t.duration += time.Since(t.attemptStart)
-	r.report(i, state, reason, err)
-}
-
-// stop handles the end of the run's context: tasks not started are reported
-// not_run at once, running ones are cancelled (their contexts derive from
-// the run's) and get a grace period to return.
-func (r *runner[T]) stop() {
-	r.stopping = true
-	r.stopState, r.stopReason = StateError, ReasonCancelled
-	cause := context.Cause(r.ctx)
-	if errors.Is(cause, errRunDeadline) || errors.Is(cause, context.DeadlineExceeded) {
-		r.stopState, r.stopReason = StateTimeout, ReasonDeadline
-	}
-	r.graceEnd = time.Now().Add(r.s.grace)
-	for i := range r.st {
-		if t := &r.st[i]; !t.running && !t.reported {
-			r.report(i, StateNotRun, r.stopReason, fmt.Errorf("not started: %s", r.stopMessage()))
-		}
-	}
-}
-
-func (r *runner[T]) stopMessage() string {
-	if r.stopReason == ReasonDeadline {
-		return fmt.Sprintf("deadline of %s reached", r.ends.Sub(r.start).Round(time.Millisecond))
-	}
-	return "run cancelled (" + context.Cause(r.ctx).Error() + ")"
-}
-
-// close ends the run. If the consumer stopped early, running attempts are
-// cancelled and given the grace period to return. Attempts still running
-// after that are abandoned: closing r.abandon lets them exit when they
-// return.
-func (r *runner[T]) close() {
-	r.cancel(errConsumerGone)
-	if r.consumerGone {
-		r.drain()
-	}
-	r.timer.Stop()
-	close(r.abandon)
-}
-
-// drain waits, at most the grace period, for the attempts still running
-// when the consumer stopped listening. Their results are dropped.
-func (r *runner[T]) drain() {
-	waiting := 0
-	for i := range r.st {
-		if r.st[i].running && !r.st[i].reported {
-			waiting++
-		}
-	}
-	grace := time.NewTimer(r.s.grace)
-	defer grace.Stop()
-	for waiting > 0 {
-		select {
-		case c := <-r.done:
-			t := &r.st[c.index]
-			if !t.reported {
-				t.reported = true
-				waiting--
-			}
-			r.release(t)
-			t.cancel()
-		case <-grace.C:
+	case wakeTask:
+		t := &r.st[w.index]
+		if t.waiting == notWaiting || t.reported || r.stopping {
 			return
 		}
+		t.waiting = notWaiting
+		t.readyAt = now
+		t.key.queue.pushFront(w.index)
+		r.readyIfRunnable(t.key, now)
+	case wakeKey:
+		r.readyIfRunnable(w.key, now)
+	case wakeGlobal:
+		r.globalWakePending = false
 	}
-}
-
-// panicError turns a recovered panic into the task's error.
-func panicError(p any) error {
-	return &Error{State: StateError, Reason: ReasonPanic, Err: fmt.Errorf("panic: %v%s", p, panicSite())}
 }

@@ -17,7 +17,19 @@
 //   - cancellation from the caller's context (Ctrl-C), with the same
 //     guarantees;
 //   - a panic inside a task becomes that task's [StateError] result with
-//     reason [ReasonPanic]; the run goes on.
+//     reason [ReasonPanic]; the run goes on;
+//   - rate limits, global ([Rate]) and per key ([KeyRate]), applied before
+//     every attempt;
+//   - retries of errors worth retrying, after a jittered backoff, only when
+//     they can finish before the deadline, within a retry budget for the
+//     run ([Retries], [RetryBudget]);
+//   - throttles: a task returning a [Throttle] error pauses its key for
+//     every task (for the pause it asked, capped) and is re-queued; the key's
+//     concurrency and rate then adapt ([Adaptive]);
+//   - exhausted descriptors (EMFILE) are waited out, not blamed on a target.
+//
+// A task waiting for a key, a rate token, a pause or a retry holds no
+// slot.
 //
 // Every result that is not [StateOK] carries a [Reason] class so failures can
 // be counted by cause, and the time the task waited for a slot

@@ -108,13 +108,13 @@ func TestKeyLimitOverridesPerKey(t *testing.T) {
 		tasks = append(tasks, fanout.Task[int]{Key: "slow", Do: sleepTask(2*time.Millisecond, &slow)})
 		tasks = append(tasks, fanout.Task[int]{Key: "other", Do: sleepTask(2*time.Millisecond, &other)})
 	}
-	limit := func(key string) int {
+	limit := func(key string) fanout.Limits {
 		if key == "slow" {
-			return 1
+			return fanout.Limits{Concurrency: 1}
 		}
-		return 0
+		return fanout.Limits{}
 	}
-	runAll(context.Background(), tasks, fanout.PerKey(4), fanout.KeyLimit(limit))
+	runAll(context.Background(), tasks, fanout.PerKey(4), fanout.KeyLimits(limit))
 	if slow.peak.Load() != 1 || other.peak.Load() != 4 {
 		t.Errorf("peaks: slow %d (want 1), other %d (want 4)", slow.peak.Load(), other.peak.Load())
 	}
@@ -201,7 +201,7 @@ func TestAttemptTimeout(t *testing.T) {
 	}
 	start := time.Now()
 	results := fanout.Collect(context.Background(), tasks,
-		fanout.PerKey(2), fanout.Timeout(100*time.Millisecond), fanout.Grace(50*time.Millisecond))
+		fanout.PerKey(2), fanout.Timeout(100*time.Millisecond), fanout.Grace(50*time.Millisecond), fanout.Retries(0), fanout.Adaptive(false))
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("run took %s", el)
 	}

@@ -76,6 +76,27 @@ func ExampleFailf() {
 	// error panic 0 panic: nil client
 }
 
+// A target that asks to slow down returns a Throttle error: the engine
+// pauses its key for every task, for the time asked, and re-queues the task.
+// A throttle is not a retry.
+func ExampleThrottle() {
+	var calls atomic.Int32
+	api := func(context.Context) (string, error) {
+		if calls.Add(1) == 2 {
+			return "", fanout.Throttle(50*time.Millisecond, errors.New("status 429"))
+		}
+		return "200 OK", nil
+	}
+	tasks := []fanout.Task[string]{{Key: "api", Do: api}, {Key: "api", Do: api}, {Key: "api", Do: api}}
+	for _, r := range fanout.Collect(context.Background(), tasks, fanout.PerKey(1)) {
+		fmt.Println(r.Index, r.State, r.Value, "attempts:", r.Attempts, "throttled:", r.Throttled)
+	}
+	// Output:
+	// 0 ok 200 OK attempts: 1 throttled: 0
+	// 1 ok 200 OK attempts: 2 throttled: 1
+	// 2 ok 200 OK attempts: 1 throttled: 0
+}
+
 // inventory is an SDK-style client: one value, safe for concurrent use,
 // shared by every task, as an AWS or GCP client is.
 type inventory struct {

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -13,8 +14,22 @@ const (
 	DefaultPerKey      = 8
 	DefaultTimeout     = 5 * time.Second
 	DefaultDeadline    = 10 * time.Minute
+	DefaultRetries     = 2
+	DefaultRetryBudget = 0.1 // of the tasks; see RetryBudget
 	// MaxGrace bounds the grace period; see [Grace].
 	MaxGrace = time.Second
+	// BackoffBase and BackoffCap shape the wait before error retry n
+	// (n = 1, 2, …): a uniformly random time in [0, min(BackoffCap,
+	// BackoffBase × 2^(n-1))] ("full jitter").
+	BackoffBase = 200 * time.Millisecond
+	BackoffCap  = 5 * time.Second
+	// MaxRequeues bounds how often one task is re-queued after a throttle.
+	MaxRequeues = 10
+	// MaxCooldown bounds one pause of a key, whatever the target asked.
+	MaxCooldown = 60 * time.Second
+	// MinRetryBudget is the least number of error retries a run may use,
+	// however few its tasks, unless the budget is 0.
+	MinRetryBudget = 10
 )
 
 // Order is the order in which a run yields its results.
@@ -28,17 +43,34 @@ const (
 	InputOrder
 )
 
+// Limits are the limits of one key. A zero field keeps the run's value.
+type Limits struct {
+	// Concurrency is how many of the key's tasks may run at once.
+	Concurrency int
+	// Rate is the most attempts per second started for the key.
+	Rate float64
+	// Burst is how many attempts may start at once within Rate.
+	Burst int
+}
+
 // Option configures a run. Options are applied in order over the defaults.
 type Option func(*settings)
 
 type settings struct {
 	concurrency int
 	perKey      int
-	keyLimit    func(key string) int
+	keyLimits   func(key string) Limits
 	timeout     time.Duration
 	deadline    time.Duration
 	grace       time.Duration
 	order       Order
+	rate        float64
+	keyRate     float64
+	burst       int
+	retries     int
+	retryBudget float64
+	adapt       bool
+	stats       *Stats
 }
 
 func defaultSettings() settings {
@@ -48,6 +80,10 @@ func defaultSettings() settings {
 		timeout:     DefaultTimeout,
 		deadline:    DefaultDeadline,
 		order:       CompletionOrder,
+		burst:       1,
+		retries:     DefaultRetries,
+		retryBudget: DefaultRetryBudget,
+		adapt:       true,
 	}
 }
 
@@ -58,11 +94,11 @@ func Concurrency(n int) Option { return func(s *settings) { s.concurrency = n } 
 // Tasks with an empty Key are bound by the global limit only.
 func PerKey(n int) Option { return func(s *settings) { s.perKey = n } }
 
-// KeyLimit overrides the per-key limit for some keys: limit returns the
-// limit for a key, or 0 to keep the PerKey value. It is called once per
+// KeyLimits overrides the per-key limits for some keys: limits returns a
+// key's limits, zero fields keeping the run's. It is called once per
 // distinct key, from the goroutine that iterates the results.
-func KeyLimit(limit func(key string) int) Option {
-	return func(s *settings) { s.keyLimit = limit }
+func KeyLimits(limits func(key string) Limits) Option {
+	return func(s *settings) { s.keyLimits = limits }
 }
 
 // Timeout sets the timeout of each attempt (default 5s). An attempt never
@@ -82,6 +118,37 @@ func Grace(d time.Duration) Option { return func(s *settings) { s.grace = d } }
 // WithOrder sets the order of the results (default CompletionOrder).
 func WithOrder(o Order) Option { return func(s *settings) { s.order = o } }
 
+// Rate limits the attempts started per second across the run (0, the
+// default, means no limit). Retries and re-queues count.
+func Rate(perSecond float64) Option { return func(s *settings) { s.rate = perSecond } }
+
+// KeyRate limits the attempts started per second for each key (0, the
+// default, means no limit until the key throttles; see Adaptive).
+func KeyRate(perSecond float64) Option { return func(s *settings) { s.keyRate = perSecond } }
+
+// Burst sets how many attempts may start at once within a configured rate
+// (default 1).
+func Burst(n int) Option { return func(s *settings) { s.burst = n } }
+
+// Retries sets how often a task is retried after an error worth retrying
+// (default 2): refused, reset, a timeout, or an error marked Retryable.
+// Failed conditions and panics are never retried; throttles are re-queued,
+// not retried.
+func Retries(n int) Option { return func(s *settings) { s.retries = n } }
+
+// RetryBudget caps the error retries of a whole run at max(10, fraction ×
+// tasks) (default 0.1), so that a dying fleet is not hammered by retries.
+// A fraction of 0 turns retries off.
+func RetryBudget(fraction float64) Option { return func(s *settings) { s.retryBudget = fraction } }
+
+// Adaptive turns the per-key adaptive limits on or off (default on): a
+// key's concurrency and rate are cut when it throttles or times out and
+// grow back while it answers, never above what was configured.
+func Adaptive(on bool) Option { return func(s *settings) { s.adapt = on } }
+
+// WithStats makes the run fill st with its counters when it ends.
+func WithStats(st *Stats) Option { return func(s *settings) { s.stats = st } }
+
 func newSettings(opts []Option) settings {
 	s := defaultSettings()
 	for _, o := range opts {
@@ -98,7 +165,7 @@ func newSettings(opts []Option) settings {
 func (s *settings) validate() {
 	check := func(ok bool, what string, v any) {
 		if !ok {
-			panic(fmt.Sprintf("fanout: %s must be positive, got %v", what, v))
+			panic(fmt.Sprintf("fanout: %s out of range: %v", what, v))
 		}
 	}
 	check(s.concurrency >= 1, "Concurrency", s.concurrency)
@@ -106,4 +173,30 @@ func (s *settings) validate() {
 	check(s.timeout > 0, "Timeout", s.timeout)
 	check(s.deadline > 0, "Deadline", s.deadline)
 	check(s.grace > 0, "Grace", s.grace)
+	check(s.rate >= 0 && !math.IsInf(s.rate, 0) && !math.IsNaN(s.rate), "Rate", s.rate)
+	check(s.keyRate >= 0 && !math.IsInf(s.keyRate, 0) && !math.IsNaN(s.keyRate), "KeyRate", s.keyRate)
+	check(s.burst >= 1, "Burst", s.burst)
+	check(s.retries >= 0, "Retries", s.retries)
+	check(s.retryBudget >= 0 && !math.IsNaN(s.retryBudget), "RetryBudget", s.retryBudget)
+}
+
+// limitsFor returns the limits of key, with the run's values filled in.
+func (s *settings) limitsFor(key string) Limits {
+	l := Limits{Concurrency: s.perKey, Rate: s.keyRate, Burst: s.burst}
+	if key == "" {
+		l = Limits{Concurrency: s.concurrency, Burst: s.burst}
+	}
+	if s.keyLimits != nil && key != "" {
+		o := s.keyLimits(key)
+		if o.Concurrency > 0 {
+			l.Concurrency = o.Concurrency
+		}
+		if o.Rate > 0 {
+			l.Rate = o.Rate
+		}
+		if o.Burst > 0 {
+			l.Burst = o.Burst
+		}
+	}
+	return l
 }

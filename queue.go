@@ -2,39 +2,67 @@ package fanout
 
 import "time"
 
-// fifo is a first-in first-out queue on a slice. The engine keeps one per
-// key and one of runnable keys; none of them is shared between goroutines.
-type fifo[E any] struct {
-	items []E
-	head  int
+// deque is a double-ended queue on a ring buffer. The engine keeps one of
+// tasks per key (re-queued tasks go back to the front) and one of runnable
+// keys; none is shared between goroutines.
+type deque[E any] struct {
+	buf  []E
+	head int
+	n    int
 }
 
-func (q *fifo[E]) len() int { return len(q.items) - q.head }
+func (q *deque[E]) len() int { return q.n }
 
-func (q *fifo[E]) push(e E) { q.items = append(q.items, e) }
-
-func (q *fifo[E]) pop() E {
-	var zero E
-	e := q.items[q.head]
-	q.items[q.head] = zero
-	q.head++
-	switch {
-	case q.head == len(q.items):
-		q.items, q.head = q.items[:0], 0
-	case q.head > 64 && q.head*2 > len(q.items):
-		// Reclaim the consumed front once it is most of the slice.
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
+func (q *deque[E]) grow() {
+	if q.n < len(q.buf) {
+		return
 	}
+	buf := make([]E, max(8, 2*len(q.buf)))
+	for i := range q.n {
+		buf[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = buf, 0
+}
+
+func (q *deque[E]) pushBack(e E) {
+	q.grow()
+	q.buf[(q.head+q.n)%len(q.buf)] = e
+	q.n++
+}
+
+func (q *deque[E]) pushFront(e E) {
+	q.grow()
+	q.head = (q.head - 1 + len(q.buf)) % len(q.buf)
+	q.buf[q.head] = e
+	q.n++
+}
+
+func (q *deque[E]) popFront() E {
+	var zero E
+	e := q.buf[q.head]
+	q.buf[q.head] = zero
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
 	return e
 }
+
+// wakeKind says what a wake is for.
+type wakeKind uint8
+
+const (
+	wakeOverdue wakeKind = iota // an attempt past its timeout and grace
+	wakeTask                    // a task's backoff (retry or local resources) is over
+	wakeKey                     // a key's cooldown or rate wait is over
+	wakeGlobal                  // the global rate has a token again
+)
 
 // wake is something the dispatcher must look at again at a given time.
 type wake struct {
 	at      time.Time
-	index   int // the task concerned
-	attempt int // the attempt concerned
+	kind    wakeKind
+	index   int // wakeOverdue, wakeTask: the task
+	attempt int // wakeOverdue: the attempt
+	key     *keyState
 }
 
 // wakeHeap is a min-heap of wakes ordered by time. It is written out rather
@@ -60,6 +88,7 @@ func (h *wakeHeap) pop() wake {
 	top := s[0]
 	last := len(s) - 1
 	s[0] = s[last]
+	s[last] = wake{}
 	s = s[:last]
 	for i := 0; ; {
 		small, l, r := i, 2*i+1, 2*i+2

@@ -61,8 +61,13 @@ type Result[T any] struct {
 	// State and Reason class the outcome; Reason is empty for StateOK.
 	State  State
 	Reason Reason
-	// Attempts counts the attempts started (0 for StateNotRun).
+	// Attempts counts the attempts started (0 for StateNotRun), error
+	// retries and re-queues after throttles included.
 	Attempts int
+	// Retries counts the error retries among the attempts.
+	Retries int
+	// Throttled counts the attempts that were throttled (and re-queued).
+	Throttled int
 	// StartedAt is when the first attempt started; zero if none did.
 	StartedAt time.Time
 	// Queued is the time the task was ready to run but waited for a global
@@ -79,6 +84,16 @@ type Error struct {
 	State  State
 	Reason Reason
 	Err    error
+	// Throttled marks an answer that asks the client to slow down (an HTTP
+	// 429, or a 503 with Retry-After). The engine pauses the task's key for
+	// every task, then re-queues this one: a throttle is not a retry.
+	Throttled bool
+	// RetryAfter is the pause a throttled target asked for; 0 means it
+	// gave none, and the key's pause grows with consecutive throttles.
+	RetryAfter time.Duration
+	// Retryable marks a failure worth retrying (an HTTP 502, say) beyond
+	// the network errors the engine retries anyway.
+	Retryable bool
 }
 
 // Error returns the message of the wrapped error.
@@ -101,4 +116,18 @@ func Failf(reason Reason, format string, args ...any) error {
 // Errorf returns an error that ends a task in the given state and reason.
 func Errorf(state State, reason Reason, format string, args ...any) error {
 	return &Error{State: state, Reason: reason, Err: fmt.Errorf(format, args...)}
+}
+
+// Throttle returns the error of an answer that asks the client to slow down
+// and to wait retryAfter (0 if it did not say). It ends the task in
+// StateFail with ReasonRateLimited only if the task is still throttled when
+// its re-queues or the run's deadline run out.
+func Throttle(retryAfter time.Duration, err error) error {
+	return &Error{State: StateFail, Reason: ReasonRateLimited, Err: err, Throttled: true, RetryAfter: retryAfter}
+}
+
+// Retryable marks err as worth retrying, keeping its class.
+func Retryable(err error) error {
+	state, reason := Classify(err)
+	return &Error{State: state, Reason: reason, Err: err, Retryable: true}
 }

@@ -26,10 +26,15 @@ Targets come inline, from list files (-f, repeatable; one target per line,
 			if err := flags.validate(cmd.Flags()); err != nil {
 				return err
 			}
+			capped := fitDescriptors(&flags, descriptorLimit())
 			targets, dups, err := collectTargets(args, files, io.in)
 			if err != nil {
 				return err
 			}
+			if flags.plan {
+				return printPlan(io.out, makePlan(targets, &flags, capped), flags.output)
+			}
+			warn(io.err, flags.quiet, capped)
 			warnDuplicates(io.err, dups, flags.quiet)
 			res := execute(cmd.Context(), targets, len(dups), &flags, io, nil)
 			return res.status()
@@ -89,4 +94,20 @@ func warnDuplicates(w io.Writer, dups []config.Duplicate, quiet bool) {
 	if len(dups) > show {
 		fmt.Fprintf(w, "warning: … and %d more duplicates, each checked once\n", len(dups)-show)
 	}
+}
+
+// warn prints a warning on stderr unless quiet or empty.
+func warn(w io.Writer, quiet bool, warning string) {
+	if !quiet && warning != "" {
+		fmt.Fprintln(w, "fanout: "+warning)
+	}
+}
+
+// printPlan writes the plan as text, or as JSON with -o json.
+func printPlan(w io.Writer, p plan, format string) error {
+	if format == "json" {
+		return p.writeJSON(w)
+	}
+	p.writeText(w)
+	return nil
 }

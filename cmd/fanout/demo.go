@@ -31,6 +31,7 @@ Exits 0 when every service behaved as the farm designed it.`,
 			if err := flags.validate(cmd.Flags()); err != nil {
 				return err
 			}
+			warn(io.err, flags.quiet, fitDescriptors(&flags, descriptorLimit()))
 			return runDemo(cmd, &flags, io)
 		},
 	}

@@ -19,6 +19,7 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 
 	env := probe.NewEnv(probe.Options{
 		Concurrency: f.concurrency,
+		IdleConns:   f.concurrency, // as many idle as may run: fitDescriptors counts on it
 		PerHost:     f.perHost,
 		Timeout:     f.timeout,
 		UserAgent:   "fanout/" + versionString(),
@@ -35,15 +36,16 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 	}
 
 	out := newSink(f, io, len(targets))
+	var stats fanout.Stats
 	start := time.Now()
-	for res := range fanout.Run(ctx, tasks, f.engineOptions()...) {
+	for res := range fanout.Run(ctx, tasks, f.engineOptions(&stats)...) {
 		rec := toRecord(targets[res.Index], res)
 		if observe != nil {
 			observe(rec)
 		}
 		out.add(rec, res.Reason)
 	}
-	return out.finish(time.Since(start), duplicates, interruption(ctx))
+	return out.finish(time.Since(start), duplicates, interruption(ctx), &stats)
 }
 
 // toRecord turns an engine result into the report's record, redacting
@@ -61,6 +63,8 @@ func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
 		State:     string(r.State),
 		Reason:    string(r.Reason),
 		Attempts:  r.Attempts,
+		Retries:   r.Retries,
+		Throttled: r.Throttled,
 		StartedAt: r.StartedAt,
 		Queue:     r.Queued,
 		Duration:  r.Duration,

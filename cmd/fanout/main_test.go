@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -55,9 +56,15 @@ type result struct {
 // runFanout runs the binary with args, stdin, and a generous time limit.
 func runFanout(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return runCommand(t, stdin, binary, args...)
+}
+
+// runCommand runs a command (fanout under a wrapper, say) like runFanout.
+func runCommand(t *testing.T, stdin, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -138,3 +145,5 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	}
 	return 0
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

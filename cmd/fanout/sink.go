@@ -43,7 +43,7 @@ func colorOn(w io.Writer) bool {
 
 func (s *sink) add(rec report.Record, reason fanout.Reason) {
 	s.tally.Add(rec)
-	if reason == fanout.ReasonDeadline {
+	if reason == fanout.ReasonDeadline || (rec.State == string(fanout.StateNotRun) && reason != fanout.ReasonCancelled) {
 		s.incomplete = true
 	}
 	if s.progress != nil {
@@ -84,13 +84,18 @@ func (o outcome) status() error {
 	return nil
 }
 
-func (s *sink) finish(wall time.Duration, duplicates int, sig os.Signal) outcome {
+func (s *sink) finish(wall time.Duration, duplicates int, sig os.Signal, st *fanout.Stats) outcome {
 	if s.progress != nil {
 		s.progress.Stop()
 	}
 	sum := s.tally.Summary(wall, duplicates)
+	sum.RetryBudgetExhausted = st.RetryBudgetExhausted
+	sum.Hosts = hostsOf(st.Keys)
 	s.writeFormat(sum)
 	s.tellHumans(sum, sig)
+	if !s.flags.quiet {
+		advise(s.io.err, sum, st)
+	}
 	return outcome{summary: sum, incomplete: s.incomplete, signal: sig}
 }
 
@@ -129,6 +134,6 @@ func (s *sink) tellHumans(sum report.Summary, sig os.Signal) {
 		fmt.Fprintf(w, "fanout: interrupted by %s: partial report, %d of %d targets not run\n", signalName(sig), sum.NotRun, sum.Total)
 	case s.incomplete:
 		fmt.Fprintf(w, "fanout: the deadline of %s came first: %d targets not run, %d cut short\n",
-			s.flags.deadline, sum.NotRun, sum.Reasons[string(fanout.ReasonDeadline)]-sum.NotRun)
+			s.flags.deadline, sum.NotRun, max(0, sum.Reasons[string(fanout.ReasonDeadline)]-sum.NotRun))
 	}
 }

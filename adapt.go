@@ -1,0 +1,216 @@
+package fanout
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Learning a throttling key's rate. Concurrency alone cannot protect a fast
+// key (at 20 ms a single connection sends 50 requests a second), so once a
+// key throttles its rate is learned and enforced too. No library fits: the
+// adaptive limiters we know (Netflix's, failsafe-go's) watch latency, not
+// throttles, and none models the token bucket most APIs run.
+//
+//  1. First throttle: the key accepted A attempts over T before it, and asks
+//     for a pause P. Its rate is at least about A/(T+P) (exact for a limiter
+//     that allows A per window of P) and its burst about A. A is counted
+//     when the pause ends, so that the answers still in flight when the
+//     throttle came back (throttles come back fast) are counted too.
+//  2. Slow start: after the pause the rate starts there and doubles every
+//     slowStartDoubling, with a burst of 80% of A (the key's bucket refilled
+//     during the pause), until the key throttles again.
+//  3. The second throttle pins the rate: replaying the attempts sent since
+//     the pause against a token bucket of the learned burst (empty at the
+//     throttle before the pause, refilled during it) gives the range
+//     of rates under which they all passed but the throttled one did not.
+//     The key then runs at steadyMargin of the lower end, growing by
+//     steadyGrowth of it a second up to steadyCeiling of the middle (a key
+//     that lets no burst through throttles on mere timing jitter at 100%);
+//     each later throttle re-measures.
+const (
+	slowStartDoubling = 250 * time.Millisecond
+	steadyMargin      = 0.9
+	steadyGrowth      = 0.1  // of the lower bound, per second
+	steadyCeiling     = 0.95 // of the estimate
+	minLearnedRate    = 0.05 // attempts per second: one each 20 s
+	burstShare        = 0.8  // of the burst the key let through
+	maxLearnedRate    = 1e6  // attempts per second, to keep numbers finite
+	overloadCut       = 0.7  // of the rate, on a timeout or an overload status
+)
+
+// fullBucket as a refill time means the key's bucket was full at resume.
+const fullBucket = time.Duration(math.MaxInt64)
+
+type rateLearner struct {
+	maxRate  float64 // configured (0: none): never exceeded
+	maxBurst float64 // configured burst when a rate is configured, else +Inf
+
+	pending    bool      // the first throttle is not measured yet
+	epochStart time.Time // first attempt of the key
+	throttleAt time.Time // first throttle
+
+	slowStart bool
+	rate      float64         // at resumeAt
+	estimate  float64         // steady: a lower bound of the key's rate
+	ceiling   float64         // steady: the key's likeliest rate
+	burst     float64         // the key's burst, as measured
+	resumeAt  time.Time       // end of the last pause
+	refill    time.Duration   // how long the key's bucket refilled before resumeAt
+	sends     []time.Duration // attempts started since resumeAt, as offsets
+}
+
+func newRateLearner(maxRate, maxBurst float64) *rateLearner {
+	l := &rateLearner{maxRate: maxRate, maxBurst: math.Inf(1)}
+	if maxRate > 0 {
+		l.maxBurst = maxBurst
+	}
+	return l
+}
+
+// firstThrottle starts learning: the key's first attempt was at
+// epochStart, its first throttle at now, and it asked for pause.
+func (l *rateLearner) firstThrottle(now time.Time, pause time.Duration, epochStart time.Time) {
+	l.pending = true
+	l.epochStart, l.throttleAt = epochStart, now
+	l.rate = minLearnedRate
+	l.resume(now.Add(pause))
+	l.refill = pause
+}
+
+// measureFirst sets the starting rate and burst once the first pause is
+// over, from the number of attempts the key accepted by then.
+func (l *rateLearner) measureFirst(accepted int) {
+	a := math.Max(1, float64(accepted))
+	span := l.resumeAt.Sub(l.epochStart).Seconds()
+	l.rate = math.Max(minLearnedRate, a/span)
+	l.burst = a
+	l.slowStart = true
+	l.pending = false
+}
+
+// throttle re-measures the rate after a throttle of the attempt sent at
+// sentAt.
+func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
+	lower, middle, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
+	switch {
+	case ok:
+		l.estimate, l.ceiling = lower, middle
+		l.rate = steadyMargin * lower
+	default:
+		// No token bucket of our burst explains the throttle: assume
+		// less burst and a slower key.
+		l.burst = math.Max(1, l.burst/2)
+		l.estimate = math.Max(minLearnedRate, l.current(now)*overloadCut)
+		l.ceiling = l.estimate
+		l.rate = l.estimate
+	}
+	l.slowStart = false
+	l.resume(now.Add(pause))
+	l.refill = pause
+}
+
+// cut lowers the rate after a timeout or an overload status.
+func (l *rateLearner) cut(now time.Time) {
+	l.estimate = math.Max(minLearnedRate, l.current(now)*overloadCut)
+	l.ceiling = l.estimate
+	l.rate = l.estimate
+	l.slowStart = false
+	l.resume(now)
+	l.refill = fullBucket
+}
+
+func (l *rateLearner) resume(at time.Time) {
+	l.resumeAt = at
+	l.sends = l.sends[:0]
+}
+
+func (l *rateLearner) sent(now time.Time) {
+	if !now.Before(l.resumeAt) {
+		l.sends = append(l.sends, now.Sub(l.resumeAt))
+	}
+}
+
+// current is the learned rate in force at now.
+func (l *rateLearner) current(now time.Time) float64 {
+	elapsed := max(0, now.Sub(l.resumeAt).Seconds())
+	r := l.rate
+	if l.slowStart {
+		r *= math.Exp2(elapsed / slowStartDoubling.Seconds())
+	} else if l.estimate > 0 {
+		r = math.Min(steadyCeiling*l.ceiling, r+steadyGrowth*l.estimate*elapsed)
+	}
+	if l.maxRate > 0 {
+		r = math.Min(r, l.maxRate)
+	}
+	return math.Min(r, maxLearnedRate)
+}
+
+// apply sets lim to the rate and burst in force at now.
+func (l *rateLearner) apply(now time.Time, lim *rate.Limiter) {
+	r := rate.Limit(l.current(now))
+	if old := lim.Limit(); math.Abs(float64(r-old)) > 0.005*float64(old) {
+		lim.SetLimitAt(now, r)
+	}
+	b := int(math.Max(1, math.Min(l.maxBurst, math.Floor(burstShare*l.burst))))
+	if lim.Burst() != b {
+		lim.SetBurstAt(now, b)
+	}
+}
+
+// estimateRate replays sends (offsets since the end of a pause) against
+// token buckets of size burst and different rates. The bucket was empty at
+// the throttle that started the pause and refilled for refill. It returns
+// two points of the range of rates under which every send before the one at
+// throttledAt found a token and that one did not: a safe guess (the lower
+// end, or half the upper end if more) and the middle. ok is false if no
+// rate explains the throttle.
+func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float64, refill time.Duration) (lower, middle float64, ok bool) {
+	idx := sort.Search(len(sends), func(i int) bool { return sends[i] >= throttledAt })
+	if idx == len(sends) {
+		return 0, 0, false
+	}
+	passes := func(r float64) (earlierOK, throttledOK bool) {
+		level, last := burst, time.Duration(0)
+		if refill != fullBucket {
+			level = math.Min(burst, r*refill.Seconds())
+		}
+		for i := 0; i <= idx; i++ {
+			level = math.Min(burst, level+r*(sends[i]-last).Seconds())
+			last = sends[i]
+			if level < 1 {
+				return i == idx, false
+			}
+			level--
+		}
+		return true, true
+	}
+	lo := bisect(func(r float64) bool { ok, _ := passes(r); return ok })
+	hi := bisect(func(r float64) bool { _, ok := passes(r); return ok })
+	if lo > hi || hi >= maxLearnedRate {
+		return 0, 0, false
+	}
+	// The lower end is exact when the sends were dense, and 0 when the
+	// throttled send was the first: then half the upper end is the guess.
+	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), true
+}
+
+// bisect returns the least rate in [0, maxLearnedRate] at which pred, false
+// below it and true above, becomes true.
+func bisect(pred func(float64) bool) float64 {
+	lo, hi := 0.0, maxLearnedRate
+	if !pred(hi) {
+		return hi
+	}
+	for range 80 {
+		mid := (lo + hi) / 2
+		if pred(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}

@@ -1,0 +1,179 @@
+package fanout
+
+import (
+	"math"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// keyState is what the dispatcher knows of one key: its queue, its limits
+// (configured and adaptive), its rate limiter and its cooldown.
+type keyState struct {
+	configured Limits
+	limit      float64 // adaptive concurrency limit, 1 ≤ limit ≤ configured
+	running    int
+	queue      deque[int]
+	inReady    bool
+
+	limiter  *rate.Limiter // nil: no rate limit
+	learner  *rateLearner  // nil until the key first throttles (adaptive runs)
+	adaptive bool
+
+	cooldownUntil   time.Time
+	consecThrottles int
+	lastCut         time.Time // of the concurrency, on timeouts and overload
+
+	firstSent                      time.Time
+	attempts, throttled, cooldowns int
+	acceptedN                      int // answers that were not throttles
+}
+
+func newKeyState(l Limits, adaptive bool) *keyState {
+	k := &keyState{configured: l, limit: float64(l.Concurrency), adaptive: adaptive}
+	if l.Rate > 0 {
+		k.limiter = rate.NewLimiter(rate.Limit(l.Rate), l.Burst)
+	}
+	return k
+}
+
+// runnable reports whether one of the key's tasks may start now, rate
+// aside (the dispatcher asks the limiter when it gets to the key).
+func (k *keyState) runnable(now time.Time) bool {
+	return k.queue.len() > 0 && k.running < int(k.limit) && !now.Before(k.cooldownUntil)
+}
+
+// rateWait returns how long until the key's rate admits an attempt.
+func (k *keyState) rateWait(now time.Time) time.Duration {
+	if k.learner == nil {
+		return tokenWait(k.limiter, now)
+	}
+	if k.learner.pending {
+		k.learner.measureFirst(k.acceptedN)
+	}
+	k.learner.apply(now, k.limiter)
+	w := tokenWait(k.limiter, now)
+	if k.learner.slowStart {
+		// The rate grows while the key waits: look again soon rather
+		// than at the token time of the rate in force now.
+		w = min(w, slowStartDoubling/5)
+	}
+	return w
+}
+
+// tokenWait is how long until lim has a token at now; 0 if it has one or
+// lim is nil (no limit).
+func tokenWait(lim *rate.Limiter, now time.Time) time.Duration {
+	if lim == nil {
+		return 0
+	}
+	missing := 1 - lim.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(lim.Limit()) * float64(time.Second))
+}
+
+// started records an attempt of the key starting at now.
+func (k *keyState) started(now time.Time) {
+	if k.attempts == 0 {
+		k.firstSent = now
+	}
+	k.running++
+	k.attempts++
+	if k.limiter != nil {
+		k.limiter.AllowN(now, 1)
+	}
+	if k.learner != nil {
+		k.learner.sent(now)
+	}
+}
+
+// accepted records an answer that was not a throttle; saturated says the
+// key was running at its limit, so the limit was what held it back.
+func (k *keyState) accepted(now time.Time, saturated bool) {
+	k.consecThrottles = 0
+	k.acceptedN++
+	if k.adaptive && saturated && k.limit < float64(k.configured.Concurrency) {
+		// Additive increase: one more slot per limit's worth of answers.
+		k.limit = min(float64(k.configured.Concurrency), k.limit+1/k.limit)
+	}
+}
+
+// overloaded cuts the concurrency (multiplicative decrease) on a timeout
+// or an overload status, at most once per attempt timeout: the answers of
+// the attempts already in flight are the same event.
+func (k *keyState) overloaded(now time.Time, timeout time.Duration) {
+	if !k.adaptive || now.Sub(k.lastCut) < timeout {
+		return
+	}
+	k.lastCut = now
+	k.limit = math.Max(1, math.Floor(k.limit/2))
+	if k.learner != nil {
+		// Only a learned rate is cut: a key that never throttled has
+		// no rate of ours to lower.
+		k.learner.cut(now)
+		k.learner.apply(now, k.limiter)
+	}
+}
+
+// throttle puts the key in cooldown for pause after a throttled answer to
+// an attempt started at sentAt. It returns false if the key was in cooldown
+// already: the throttle is part of the same event, and nothing is cut twice.
+func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause time.Duration, fresh bool) {
+	k.throttled++
+	if now.Before(k.cooldownUntil) {
+		if end := now.Add(hint); hint > 0 && end.After(k.cooldownUntil) {
+			k.cooldownUntil = end
+		}
+		return k.cooldownUntil.Sub(now), false
+	}
+	k.consecThrottles++
+	pause = hint
+	if pause <= 0 {
+		// No hint: the pause doubles with consecutive throttles.
+		pause = time.Second << min(k.consecThrottles-1, 6)
+	}
+	pause = min(pause, MaxCooldown)
+	k.cooldownUntil = now.Add(pause)
+	k.cooldowns++
+	if k.adaptive {
+		k.limit = math.Max(1, math.Floor(k.limit/2))
+		k.lastCut = now
+		k.learn(now, sentAt, pause, k.firstSent)
+	}
+	return pause, true
+}
+
+// learn updates the key's learned rate after a fresh throttle.
+func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
+	switch {
+	case k.learner == nil:
+		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
+		k.learner.firstThrottle(now, pause, epochStart)
+	case k.learner.pending:
+		// Throttled again before the first pause was measured: measure
+		// it now, then as any later throttle.
+		k.learner.measureFirst(k.acceptedN)
+		k.learner.throttle(now, sentAt, pause)
+	default:
+		k.learner.throttle(now, sentAt, pause)
+	}
+	if k.limiter == nil {
+		k.limiter = rate.NewLimiter(rate.Limit(k.learner.rate), 1)
+	}
+	if !k.learner.pending {
+		k.learner.apply(now, k.limiter)
+	}
+}
+
+func (k *keyState) stats(name string) KeyStats {
+	ks := KeyStats{
+		Key: name, Attempts: k.attempts, Throttled: k.throttled, Cooldowns: k.cooldowns,
+		Concurrency: k.configured.Concurrency, ConcurrencyEnd: int(k.limit), Rate: k.configured.Rate,
+	}
+	if k.limiter != nil {
+		ks.RateEnd = float64(k.limiter.Limit())
+	}
+	return ks
+}
