@@ -28,8 +28,9 @@ import (
 //     of rates under which they all passed but the throttled one did not.
 //     The key then runs at steadyMargin of the lower end, growing by
 //     steadyGrowth of it a second up to steadyCeiling of the middle (a key
-//     that lets no burst through throttles on mere timing jitter at 100%);
-//     each later throttle re-measures.
+//     that lets no burst through throttles on mere timing jitter at 100%,
+//     so for such a key both leave jitterAllowance between requests); each
+//     later throttle re-measures.
 const (
 	slowStartDoubling = 250 * time.Millisecond
 	steadyMargin      = 0.9
@@ -39,6 +40,7 @@ const (
 	burstShare        = 0.8  // of the burst the key let through
 	maxLearnedRate    = 1e6  // attempts per second, to keep numbers finite
 	overloadCut       = 0.7  // of the rate, on a timeout or an overload status
+	jitterAllowance   = 5 * time.Millisecond
 )
 
 // fullBucket as a refill time means the key's bucket was full at resume.
@@ -97,8 +99,9 @@ func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 	lower, middle, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
 	switch {
 	case ok:
-		l.estimate, l.ceiling = lower, middle
-		l.rate = steadyMargin * lower
+		j := jitterMargin(l.burst, middle)
+		l.estimate, l.ceiling = lower*j, middle*j
+		l.rate = steadyMargin * l.estimate
 	default:
 		// No token bucket of our burst explains the throttle: assume
 		// less burst and a slower key.
@@ -110,6 +113,17 @@ func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 	l.slowStart = false
 	l.resume(now.Add(pause))
 	l.refill = pause
+}
+
+// jitterMargin is the share of a key's rate that leaves room for timing
+// jitter. A key that lets no burst through throttles any request arriving
+// early by a hair: keep jitterAllowance of slack between requests. A burst
+// of two or more absorbs jitter.
+func jitterMargin(burst, rate float64) float64 {
+	if burst >= 2 {
+		return 1
+	}
+	return 1 / (1 + jitterAllowance.Seconds()*rate)
 }
 
 // cut lowers the rate after a timeout or an overload status.

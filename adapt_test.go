@@ -74,3 +74,24 @@ func TestLearnerNeverExceedsTheConfiguredRate(t *testing.T) {
 		t.Errorf("rate %.2f above the configured 5/s", r)
 	}
 }
+
+func TestPausesAreCapped(t *testing.T) {
+	k := newKeyState(Limits{Concurrency: 8, Burst: 1}, true)
+	now := time.Now()
+	pause, fresh := k.throttle(now, now, 24*time.Hour)
+	if !fresh || pause != MaxCooldown || !k.cooldownUntil.Equal(now.Add(MaxCooldown)) {
+		t.Errorf("pause %s (fresh %v), want the cap %s", pause, fresh, MaxCooldown)
+	}
+	// Without a hint the pause doubles from 1s with consecutive throttles.
+	k = newKeyState(Limits{Concurrency: 8, Burst: 1}, false)
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		now = k.cooldownUntil
+		if pause, _ := k.throttle(now, now, 0); pause != want {
+			t.Errorf("throttle %d without a hint: pause %s, want %s", i+1, pause, want)
+		}
+	}
+	k.accepted(k.cooldownUntil, false)
+	if pause, _ := k.throttle(k.cooldownUntil, k.cooldownUntil, 0); pause != time.Second {
+		t.Errorf("after an answer the pause starts again from 1s, got %s", pause)
+	}
+}

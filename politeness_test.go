@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -371,5 +372,35 @@ func TestLocalResourcesAreWaitedOut(t *testing.T) {
 	r = fanout.Collect(context.Background(), tasksFor(1, "k", always), fanout.Deadline(300*time.Millisecond))[0]
 	if r.State != fanout.StateError || r.Reason != fanout.ReasonLocalResources {
 		t.Errorf("descriptors exhausted to the end: %s/%s, want error/local_resources", r.State, r.Reason)
+	}
+}
+
+func TestABackoffHoldsNoSlot(t *testing.T) {
+	// One slot for the key: while the first task waits to retry, the
+	// second one runs.
+	refused := &fanout.Error{State: fanout.StateError, Reason: fanout.ReasonRefused, Err: errors.New("refused")}
+	var mu sync.Mutex
+	var order []string
+	var first atomic.Int32
+	tasks := []fanout.Task[int]{
+		{Key: "db", Do: func(context.Context) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, "a")
+			if first.Add(1) == 1 {
+				return 0, refused
+			}
+			return 1, nil
+		}},
+		{Key: "db", Do: func(context.Context) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, "b")
+			return 1, nil
+		}},
+	}
+	allOK(t, fanout.Collect(context.Background(), tasks, fanout.PerKey(1)))
+	if strings.Join(order, "") != "aba" {
+		t.Errorf("order %v: the second task should run while the first waits to retry", order)
 	}
 }

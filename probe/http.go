@@ -22,11 +22,20 @@ type HTTP struct {
 
 var _ Check = (*HTTP)(nil)
 
-// parseHTTP is the registry's constructor for http and https URLs.
-func parseHTTP(u *url.URL) (Check, error) {
+// HTTPSpec is the `http:` block of a YAML check.
+type HTTPSpec struct {
+	// Method is the request method (default GET).
+	Method string `yaml:"method"`
+}
+
+// Build returns the HTTP check of target.
+func (s *HTTPSpec) Build(u *url.URL) (Check, error) {
+	if u == nil {
+		return nil, errors.New("an http check needs a target")
+	}
 	c := *u
 	c.Scheme = strings.ToLower(c.Scheme)
-	return &HTTP{URL: &c}, nil
+	return &HTTP{URL: &c, Method: s.Method}, nil
 }
 
 // Kind returns "http", for https URLs too.

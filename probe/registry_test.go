@@ -30,7 +30,7 @@ func TestFromURL(t *testing.T) {
 }
 
 func TestFromURLErrors(t *testing.T) {
-	const want = "(want one of http, https, tcp)"
+	const want = "(want one of dns, grpc, http, https, tcp, tls)"
 	tests := []struct {
 		url *url.URL
 		err string
@@ -61,7 +61,7 @@ func TestFromURLErrors(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	if got, want := probe.Kinds(), []string{"http", "https", "tcp"}; !slices.Equal(got, want) {
+	if got, want := probe.Kinds(), []string{"dns", "grpc", "http", "https", "tcp", "tls"}; !slices.Equal(got, want) {
 		t.Errorf("Kinds() = %v, want %v", got, want)
 	}
 	for scheme, port := range map[string]string{"http": "80", "HTTPS": "443", "tcp": "", "ftp": ""} {

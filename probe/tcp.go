@@ -18,10 +18,15 @@ type TCP struct {
 
 var _ Check = (*TCP)(nil)
 
-// parseTCP is the registry's constructor for tcp URLs: tcp://host:port,
-// with nothing after the port but an optional "/".
-func parseTCP(u *url.URL) (Check, error) {
+// TCPSpec is the `tcp:` block of a YAML check.
+type TCPSpec struct{}
+
+// Build returns the TCP check of target: tcp://host:port, with nothing
+// after the port but an optional "/".
+func (s *TCPSpec) Build(u *url.URL) (Check, error) {
 	switch {
+	case u == nil:
+		return nil, errors.New("a tcp check needs a target")
 	case u.Port() == "":
 		return nil, errors.New("tcp target needs a port (tcp://host:port)")
 	case u.User != nil:
