@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,16 +310,18 @@ func TestAdaptiveConcurrencyDropsAndRecovers(t *testing.T) {
 	var t0 time.Time
 	var inflight gauge
 	var mu sync.Mutex
-	var peaks []int64 // peak in flight per 100 ms window
+	var samples []int64 // in flight, every 5 ms
 	stop := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
-		tk := time.NewTicker(100 * time.Millisecond)
+		defer close(sampled)
+		tk := time.NewTicker(5 * time.Millisecond)
 		defer tk.Stop()
 		for {
 			select {
 			case <-tk.C:
 				mu.Lock()
-				peaks = append(peaks, inflight.peak.Swap(inflight.now.Load()))
+				samples = append(samples, inflight.now.Load())
 				mu.Unlock()
 			case <-stop:
 				return
@@ -326,32 +329,37 @@ func TestAdaptiveConcurrencyDropsAndRecovers(t *testing.T) {
 		}
 	}()
 	do := func(ctx context.Context) (int, error) {
-		inflight.enter()
-		defer inflight.leave()
 		once.Do(func() { t0 = time.Now() })
 		if since := time.Since(t0); since > 150*time.Millisecond && since < 250*time.Millisecond {
 			return 429, fanout.Throttle(200*time.Millisecond, errors.New("status 429"))
 		}
-		time.Sleep(20 * time.Millisecond)
+		inflight.enter()
+		defer inflight.leave()
+		time.Sleep(50 * time.Millisecond)
 		return 1, nil
 	}
-	allOK(t, fanout.Collect(context.Background(), tasksFor(600, "api", do), fanout.PerKey(8)))
+	allOK(t, fanout.Collect(context.Background(), tasksFor(300, "api", do), fanout.PerKey(8)))
 	close(stop)
-	mu.Lock()
-	defer mu.Unlock()
-	first, dropped, recovered := -1, false, false
-	for i, p := range peaks {
+	<-sampled
+	// Find the pause (nothing in flight after 8 were), then look at the
+	// first 30 ms after it and at what follows.
+	pause, resumed := -1, -1
+	for i, n := range samples {
 		switch {
-		case first < 0 && p == 8:
-			first = i
-		case first >= 0 && !dropped && p <= 4 && p > 0:
-			dropped = true
-		case dropped && p == 8:
-			recovered = true
+		case pause < 0 && i > 0 && n == 0 && slices.Max(samples[:i]) == 8:
+			pause = i
+		case pause >= 0 && resumed < 0 && n > 0:
+			resumed = i
 		}
 	}
-	if first < 0 || !dropped || !recovered {
-		t.Errorf("peaks in flight per 100ms %v: want 8, then ≤ 4 after the throttle, then 8 again", peaks)
+	if pause < 0 || resumed < 0 || resumed+6 >= len(samples) {
+		t.Fatalf("no pause then resumption in the samples %v", samples)
+	}
+	if after := slices.Max(samples[resumed : resumed+6]); after > 4 {
+		t.Errorf("%d in flight just after the throttle: the limit of 8 should have halved; samples %v", after, samples)
+	}
+	if later := slices.Max(samples[resumed+6:]); later != 8 {
+		t.Errorf("the limit never grew back to 8 (peak %d later); samples %v", later, samples)
 	}
 }
 
