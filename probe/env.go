@@ -47,6 +47,10 @@ type Options struct {
 	// KeepAlive is the net package's default). It is copied, never
 	// modified; a zero Timeout in it becomes Timeout.
 	Dialer *net.Dialer
+	// Resolver resolves names for every check that dials (default
+	// net.DefaultResolver, the system's), and answers the dns kind's
+	// queries to the system resolver. Tests point it at a loopback server.
+	Resolver *net.Resolver
 	// Proxy chooses the proxy of an HTTP request (default
 	// http.ProxyFromEnvironment, which reads HTTP_PROXY, HTTPS_PROXY and
 	// NO_PROXY once per process).
@@ -79,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if d.Timeout <= 0 {
 		d.Timeout = o.Timeout
+	}
+	if d.Resolver == nil {
+		d.Resolver = o.Resolver
 	}
 	o.Dialer = &d
 	if o.Proxy == nil {
