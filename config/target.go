@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fanout-dev/fanout/probe"
 )
@@ -33,6 +34,11 @@ type Target struct {
 	Secrets []string
 	// Check runs the target.
 	Check probe.Check
+	// Name, Tags and Timeout come from a YAML check. Name is Display for
+	// a target given inline or in a list; Timeout 0 means the run's.
+	Name    string
+	Tags    []string
+	Timeout time.Duration
 }
 
 // ParseTarget parses one target string: a URL whose scheme names the kind
@@ -52,7 +58,7 @@ func ParseTarget(raw, source string) (Target, error) {
 	}
 	return Target{
 		Raw: s, Display: Redact(s), Normal: normalise(u), Source: source,
-		Secrets: secretValues(u), Check: check,
+		Secrets: secretValues(u), Check: check, Name: Redact(s),
 	}, nil
 }
 

@@ -229,7 +229,7 @@ func TestBadInputExitsTwoAndRunsNothing(t *testing.T) {
 		{"negative rate", []string{"check", "--rate", "-5", good}, "invalid --rate -5"},
 		{"burst 0", []string{"check", "--burst", "0", good}, "invalid --burst 0"},
 		{"bad retry budget", []string{"check", "--retry-budget", "lots", good}, `invalid --retry-budget "lots"`},
-		{"reserved config", []string{"check", "--config", "x.yaml", good}, "--config is not built yet"},
+		{"missing config", []string{"check", "--config", "x.yaml", good}, "open x.yaml: no such file or directory"},
 		{"bad order", []string{"check", "--order", "random", good}, `invalid --order "random"`},
 		{"no targets", []string{"check"}, "no targets given"},
 		{"reserved command", []string{"serve"}, "'fanout serve' is not built yet"},

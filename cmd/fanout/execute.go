@@ -21,7 +21,7 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 		Concurrency: f.concurrency,
 		IdleConns:   f.concurrency, // as many idle as may run: fitDescriptors counts on it
 		PerHost:     f.perHost,
-		Timeout:     f.timeout,
+		Timeout:     longestTimeout(targets, f.timeout),
 		UserAgent:   "fanout/" + versionString(),
 	})
 	defer env.Close()
@@ -30,8 +30,9 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 	for i, t := range targets {
 		check := t.Check
 		tasks[i] = fanout.Task[probe.Detail]{
-			Key: check.Host(),
-			Do:  func(ctx context.Context) (probe.Detail, error) { return check.Run(ctx, env) },
+			Key:     check.Host(),
+			Timeout: t.Timeout,
+			Do:      func(ctx context.Context) (probe.Detail, error) { return check.Run(ctx, env) },
 		}
 	}
 
@@ -56,7 +57,7 @@ func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
 		red = config.NewRedactor(t.Secrets)
 	}
 	rec := report.Record{
-		Name:      t.Display,
+		Name:      t.Name,
 		Target:    t.Display,
 		Kind:      t.Check.Kind(),
 		Host:      r.Key,
@@ -90,4 +91,14 @@ func redactDetail(d probe.Detail, red *config.Redactor) map[string]any {
 		}
 	}
 	return d
+}
+
+// longestTimeout is the longest attempt timeout of the run: the probes'
+// transport-level timeouts are safety nets that must not cut any check
+// short.
+func longestTimeout(targets []config.Target, timeout time.Duration) time.Duration {
+	for _, t := range targets {
+		timeout = max(timeout, t.Timeout)
+	}
+	return timeout
 }

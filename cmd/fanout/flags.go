@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -36,8 +37,10 @@ type runFlags struct {
 	tags          []string
 
 	// budget is retryBudget parsed; concurrency may be lowered to fit
-	// the descriptor limit (see fitDescriptors).
-	budget float64
+	// the descriptor limit (see fitDescriptors); hostLimits come from the
+	// config's hosts: block.
+	budget     float64
+	hostLimits func(string) fanout.Limits
 }
 
 var outputFormats = []string{"table", "json", "jsonl", "junit"}
@@ -59,52 +62,51 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.burst, "burst", 1, "requests that may start at once within --rate and --per-host-rate")
 	fs.BoolVar(&f.noAdapt, "no-adapt", false, "keep per-host limits fixed: no cut on throttles and timeouts")
 	fs.BoolVar(&f.plan, "plan", false, "print the effective limits and the expected and worst-case duration; send nothing")
-	fs.StringVar(&f.config, "config", "", "YAML config file (not built yet)")
+	fs.StringVar(&f.config, "config", "", "YAML config file of checks, defaults and host limits (docs/checks.md)")
 	fs.StringVar(&f.shard, "shard", "", "run shard K/N of the targets (not built yet)")
-	fs.StringSliceVar(&f.tags, "tag", nil, "select checks having any of these tags (not built yet)")
+	fs.StringSliceVar(&f.tags, "tag", nil, "run only the config's checks having any of these tags (repeatable)")
 }
 
 // validate checks every value against DESIGN.md's allowed ranges.
 func (f *runFlags) validate(fs *pflag.FlagSet) error {
-	switch {
-	case f.concurrency < 1:
-		return usagef("invalid --concurrency %d: must be at least 1", f.concurrency)
-	case f.perHost < 1:
-		return usagef("invalid --per-host %d: must be at least 1", f.perHost)
-	case f.timeout <= 0:
-		return usagef("invalid --timeout %s: must be greater than 0", f.timeout)
-	case f.deadline <= 0:
-		return usagef("invalid --deadline %s: must be greater than 0 (a run is never unbounded)", f.deadline)
-	case f.retries < 0:
-		return usagef("invalid --retries %d: must be 0 or more", f.retries)
-	case f.rate < 0 || math.IsInf(f.rate, 0) || math.IsNaN(f.rate):
-		return usagef("invalid --rate %g: must be 0 or more", f.rate)
-	case f.perHostRate < 0 || math.IsInf(f.perHostRate, 0) || math.IsNaN(f.perHostRate):
-		return usagef("invalid --per-host-rate %g: must be 0 or more", f.perHostRate)
-	case f.burst < 1:
-		return usagef("invalid --burst %d: must be at least 1", f.burst)
+	checks := []struct {
+		bad  bool
+		flag string
+		msg  string
+	}{
+		{f.concurrency < 1, "concurrency", fmt.Sprintf("invalid --concurrency %d: must be at least 1", f.concurrency)},
+		{f.perHost < 1, "per-host", fmt.Sprintf("invalid --per-host %d: must be at least 1", f.perHost)},
+		{f.timeout <= 0, "timeout", fmt.Sprintf("invalid --timeout %s: must be greater than 0", f.timeout)},
+		{f.deadline <= 0, "deadline", fmt.Sprintf("invalid --deadline %s: must be greater than 0 (a run is never unbounded)", f.deadline)},
+		{f.retries < 0, "retries", fmt.Sprintf("invalid --retries %d: must be 0 or more", f.retries)},
+		{badRate(f.rate), "rate", fmt.Sprintf("invalid --rate %g: must be 0 or more", f.rate)},
+		{badRate(f.perHostRate), "per-host-rate", fmt.Sprintf("invalid --per-host-rate %g: must be 0 or more", f.perHostRate)},
+		{f.burst < 1, "burst", fmt.Sprintf("invalid --burst %d: must be at least 1", f.burst)},
+		{f.output == "prometheus", "output", "-o prometheus is not built yet"},
+		{!slices.Contains(outputFormats, f.output), "output", fmt.Sprintf("invalid -o %q: want one of %s", f.output, strings.Join(outputFormats, ", "))},
+		{f.order != "" && f.order != "input" && f.order != "completion", "order", fmt.Sprintf("invalid --order %q: want input or completion", f.order)},
+		{fs.Changed("shard"), "shard", "--shard is not built yet"},
 	}
-	if f.output == "prometheus" {
-		return usagef("-o prometheus is not built yet")
-	}
-	if !slices.Contains(outputFormats, f.output) {
-		return usagef("invalid -o %q: want one of %s", f.output, strings.Join(outputFormats, ", "))
-	}
-	if f.order != "" && f.order != "input" && f.order != "completion" {
-		return usagef("invalid --order %q: want input or completion", f.order)
+	for _, c := range checks {
+		if c.bad {
+			return flagError{flag: c.flag, msg: c.msg}
+		}
 	}
 	budget, err := parseShare(f.retryBudget)
 	if err != nil {
-		return usagef("invalid --retry-budget %q: %v", f.retryBudget, err)
+		return flagError{flag: "retry-budget", msg: fmt.Sprintf("invalid --retry-budget %q: %v", f.retryBudget, err)}
 	}
 	f.budget = budget
-	for _, name := range []string{"config", "shard", "tag"} {
-		if fs.Changed(name) {
-			return usagef("--%s is not built yet", name)
-		}
-	}
 	return nil
 }
+
+func badRate(r float64) bool { return r < 0 || math.IsInf(r, 0) || math.IsNaN(r) }
+
+// flagError is a flag's value out of range: a usage error that knows
+// which flag, so that a value from a config file can be traced to it.
+type flagError struct{ flag, msg string }
+
+func (e flagError) Error() string { return e.msg }
 
 // parseShare reads "10%" or "0.1" as 0.1; it must be 0 or more.
 func parseShare(s string) (float64, error) {
@@ -145,5 +147,6 @@ func (f *runFlags) engineOptions(st *fanout.Stats) []fanout.Option {
 		fanout.RetryBudget(f.budget),
 		fanout.Adaptive(!f.noAdapt),
 		fanout.WithStats(st),
+		fanout.KeyLimits(f.hostLimits),
 	}
 }

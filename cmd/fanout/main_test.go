@@ -62,10 +62,16 @@ func runFanout(t *testing.T, stdin string, args ...string) result {
 // runCommand runs a command (fanout under a wrapper, say) like runFanout.
 func runCommand(t *testing.T, stdin, name string, args ...string) result {
 	t.Helper()
+	return runCommandEnv(t, stdin, nil, name, args...)
+}
+
+// runCommandEnv runs a command with extra environment variables.
+func runCommandEnv(t *testing.T, stdin string, env []string, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -69,6 +69,15 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 	worstAttempts := func(n int) int { return n + min(n*f.retries, p.RetryBudget) }
 	for host, n := range counts {
 		h := planHost{Host: host, Targets: n, PerHost: f.perHost, Rate: f.perHostRate}
+		if f.hostLimits != nil {
+			l := f.hostLimits(host)
+			if l.Concurrency > 0 {
+				h.PerHost = l.Concurrency
+			}
+			if l.Rate > 0 {
+				h.Rate = l.Rate
+			}
+		}
 		h.Expected = stage(n, h.PerHost, planLatency, h.Rate, false)
 		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, h.Rate, !f.noAdapt)
 		p.Hosts = append(p.Hosts, h)

@@ -73,7 +73,7 @@ deadline for the whole run. Every target gets exactly one result.`,
 		*atExit = append(*atExit, stop)
 		return err
 	}
-	root.AddCommand(newCheckCmd(io), newDemoCmd(io), newVersionCmd(io),
+	root.AddCommand(newCheckCmd(io), newDemoCmd(io), newValidateCmd(io), newVersionCmd(io),
 		reservedCmd("run", "run CMD once per input line (not built yet)"),
 		reservedCmd("serve", "check continuously and serve /metrics (not built yet)"))
 	return root

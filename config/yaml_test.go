@@ -1,0 +1,101 @@
+package config_test
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fanout-dev/fanout/config"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+// env is the environment the config tests see.
+func env(name string) (string, bool) {
+	v, ok := map[string]string{"API_TOKEN": "s3cr3t-token", "HOST": "api.example"}[name]
+	return v, ok
+}
+
+// TestInvalidConfigs checks the exact error of each invalid config in
+// testdata/invalid against the .err file beside it (-update rewrites).
+func TestInvalidConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/invalid/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = config.Parse(filepath.Base(file), data, env)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			golden(t, strings.TrimSuffix(file, ".yaml")+".err", err.Error()+"\n")
+		})
+	}
+}
+
+// TestValidConfigs checks what each valid config in testdata/valid
+// decodes to against its .golden file.
+func TestValidConfigs(t *testing.T) {
+	files, _ := filepath.Glob("testdata/valid/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Parse(filepath.Base(file), data, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", render(cfg))
+		})
+	}
+}
+
+// render shows a config as text for golden files.
+func render(cfg *config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults: %v\n", cfg.Defaults.Flags())
+	for _, c := range cfg.Checks {
+		fmt.Fprintf(&b, "check %q kind=%s host=%s target=%q tags=%v timeout=%s source=%s secrets=%d\n",
+			c.Name, c.Check.Kind(), c.Check.Host(), c.Display, c.Tags, c.Timeout, c.Source, len(c.Secrets))
+	}
+	for _, host := range slices.Sorted(maps.Keys(cfg.Hosts)) {
+		l := cfg.Hosts[host]
+		fmt.Fprintf(&b, "host %s per_host=%d per_host_rate=%g burst=%d\n", host, l.PerHost, l.PerHostRate, l.Burst)
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s:\n got  %s want %s", path, got, want)
+	}
+}
