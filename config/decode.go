@@ -63,7 +63,7 @@ func (d *decoder) decodeValue(node ast.Node, path string, v reflect.Value) error
 	if v.Kind() == reflect.Pointer {
 		target = reflect.New(v.Type().Elem()).Elem()
 	}
-	if err := yaml.NodeToValue(node, target.Addr().Interface(), yaml.Strict()); err != nil {
+	if err := nodeToValue(node, target.Addr().Interface()); err != nil {
 		return d.wrapDecodeError(node, path, err)
 	}
 	if v.Kind() == reflect.Pointer {
@@ -89,6 +89,35 @@ func (d *decoder) decodeDuration(node ast.Node, path string, v reflect.Value) er
 	}
 	v.SetInt(int64(dur))
 	return nil
+}
+
+// nodeToValue is yaml.NodeToValue, except that a panic inside the library
+// (FuzzParse found one, on a tagged mapping decoded into a list) becomes an
+// error: a config file must never crash the command.
+func nodeToValue(node ast.Node, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cannot read this value as %s", describeType(reflect.TypeOf(v).Elem()))
+		}
+	}()
+	return yaml.NodeToValue(node, v, yaml.Strict())
+}
+
+// describeType names a Go type the way errors should: "a list".
+func describeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float64, reflect.Float32:
+		return "a number"
+	}
+	return "a string"
 }
 
 // wrapDecodeError turns a goccy decode error into ours: position of the

@@ -47,13 +47,20 @@ func Load(path string) (*Config, error) {
 // Parse validates a config held in data; name is what errors call the
 // file. lookupEnv answers ${NAME} references. Every error is one line:
 // "name:line:col: yaml.path: what is wrong".
-func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (cfg *Config, err error) {
+	defer func() {
+		// The YAML library has panicked on odd input before (see
+		// nodeToValue): a config file must never crash the command.
+		if p := recover(); p != nil {
+			cfg, err = nil, fmt.Errorf("%s: cannot read this YAML (%v)", name, p)
+		}
+	}()
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(name, "", err)
 	}
 	d := &decoder{file: name, lookupEnv: lookupEnv}
-	cfg := &Config{File: name, Hosts: map[string]HostLimits{}}
+	cfg = &Config{File: name, Hosts: map[string]HostLimits{}}
 	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%s: the config is empty: want a checks: list", name)
 	}
