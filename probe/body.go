@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"time"
 )
 
 // drainMax is how much of a body beyond the cap is read so that its
@@ -11,26 +12,41 @@ import (
 // connection: reading megabytes to save one dial is the worse deal.
 const drainMax = 64 << 10
 
-// readBody reads up to limit bytes of r, returning them when keep is set,
-// then drains at most drainMax more. n counts the bytes within the limit;
-// truncated reports that r held more than limit bytes (or that the drain
-// did not reach its end). An error is returned only for the first limit
-// bytes: what lies beyond the cap is never seen by conditions.
-func readBody(r io.Reader, limit int64, keep bool) (body []byte, n int64, truncated bool, err error) {
+// bodyRead is what reading a response body found.
+type bodyRead struct {
+	// body holds the bytes read within the cap, when asked to keep them.
+	body []byte
+	// n counts the bytes read within the cap.
+	n int64
+	// truncated reports that the body held more than the cap (or that
+	// the drain did not reach its end).
+	truncated bool
+	// last is when the last byte within the cap arrived: the end of what
+	// conditions see, before any drain.
+	last time.Time
+}
+
+// readBody reads up to limit bytes of r, keeping them when keep is set,
+// then drains at most drainMax more. An error is returned only for the
+// first limit bytes: what lies beyond the cap is never seen by conditions.
+func readBody(r io.Reader, limit int64, keep bool) (bodyRead, error) {
 	var w io.Writer = io.Discard
 	var buf *bytes.Buffer
 	if keep {
 		buf = new(bytes.Buffer)
 		w = buf
 	}
-	n, err = io.Copy(w, io.LimitReader(r, limit))
+	var b bodyRead
+	var err error
+	b.n, err = io.Copy(w, io.LimitReader(r, limit))
+	b.last = time.Now()
 	if buf != nil {
-		body = buf.Bytes()
+		b.body = buf.Bytes()
 	}
-	if err != nil || n < limit {
-		return body, n, false, err
+	if err != nil || b.n < limit {
+		return b, err
 	}
 	extra, err := io.CopyN(io.Discard, r, drainMax)
-	truncated = extra > 0 || !errors.Is(err, io.EOF)
-	return body, n, truncated, nil
+	b.truncated = extra > 0 || !errors.Is(err, io.EOF)
+	return b, nil
 }

@@ -1,6 +1,8 @@
 package probe_test
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,15 +162,90 @@ func TestHTTPTimeouts(t *testing.T) {
 	}
 }
 
-func TestHTTPHeaderTimeoutOfEnv(t *testing.T) {
-	// The Env's Timeout bounds the wait for headers even under a longer
-	// attempt context.
-	hang := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	env := newEnv(t, probe.Options{Timeout: 200 * time.Millisecond})
-	o := run(t, mustCheck(t, "http://"+hang+"/"), env, 10*time.Second)
-	o.want(t, fanout.StateTimeout, fanout.ReasonTimeout)
-	if !strings.HasPrefix(o.err.Error(), "timeout awaiting response headers after ") || o.elapsed > 5*time.Second {
-		t.Errorf("error %q after %v", o.err, o.elapsed)
+// TestHTTPCheckTimeoutBeyondEnv checks that an attempt whose context
+// allows more than the Env's Timeout (a check with a timeout of its own) is
+// bounded by its context only: no dial, handshake or header timeout of the
+// transport cuts it short.
+func TestHTTPCheckTimeoutBeyondEnv(t *testing.T) {
+	const envTimeout = 100 * time.Millisecond
+	const slow = 400 * time.Millisecond
+	slowHeaders := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(slow)
+		io.WriteString(w, "late")
+	}))
+	// A TLS server that waits before its handshake.
+	cert := httptest.NewTLSServer(http.NotFoundHandler()) // only for its certificate
+	t.Cleanup(cert.Close)
+	slowTLS := rawServer(t, func(c net.Conn) {
+		time.Sleep(slow)
+		tc := tls.Server(c, cert.TLS)
+		if tc.Handshake() != nil {
+			return
+		}
+		readRequest(tc)
+		io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		tc.Close()
+	})
+	slowDial := &net.Dialer{ControlContext: func(ctx context.Context, _, _ string, _ syscall.RawConn) error {
+		select {
+		case <-time.After(slow):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+	tests := []struct {
+		name   string
+		check  probe.Check
+		dialer *net.Dialer
+	}{
+		{"slow headers", mustCheck(t, slowHeaders.URL), nil},
+		{"slow tls handshake", buildHTTP(t, "https://"+slowTLS+"/", probe.HTTPSpec{TLSOptions: probe.TLSOptions{Insecure: true}}), nil},
+		{"slow dial", mustCheck(t, slowHeaders.URL), slowDial},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, probe.Options{Timeout: envTimeout, Dialer: tt.dialer})
+			o := run(t, tt.check, env, 5*time.Second)
+			o.want(t, fanout.StateOK, fanout.ReasonNone)
+			if o.elapsed < slow {
+				t.Errorf("took %v, less than the server's %v", o.elapsed, slow)
+			}
+		})
+	}
+	t.Run("quoted timeout", func(t *testing.T) {
+		// A timeout quotes the attempt's own timeout, not the Env's.
+		hang := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+		env := newEnv(t, probe.Options{Timeout: envTimeout})
+		o := run(t, mustCheck(t, "http://"+hang+"/"), env, 700*time.Millisecond)
+		o.want(t, fanout.StateTimeout, fanout.ReasonTimeout)
+		if want := "timeout awaiting response headers after 700ms"; o.err.Error() != want {
+			t.Errorf("error %q, want %q", o.err, want)
+		}
+	})
+}
+
+// TestHTTPBackgroundDialEndsAtAttemptDeadline checks that a dial the
+// transport goes on with after its attempt gave up ends at that attempt's
+// deadline, without waiting for Env.Close.
+func TestHTTPBackgroundDialEndsAtAttemptDeadline(t *testing.T) {
+	ended := make(chan time.Time, 1)
+	dialer := &net.Dialer{ControlContext: func(ctx context.Context, _, _ string, _ syscall.RawConn) error {
+		<-ctx.Done()
+		ended <- time.Now()
+		return ctx.Err()
+	}}
+	env := newEnv(t, probe.Options{Dialer: dialer, Timeout: time.Minute})
+	start := time.Now()
+	o := run(t, mustCheck(t, "http://"+deadAddr(t)+"/"), env, 300*time.Millisecond)
+	o.want(t, fanout.StateTimeout, fanout.ReasonConnectTimeout)
+	select {
+	case at := <-ended:
+		if d := at.Sub(start); d > 2*time.Second {
+			t.Errorf("the dial ended %v after the attempt started, want about 300ms", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the dial still runs 5s after its attempt's deadline")
 	}
 }
 

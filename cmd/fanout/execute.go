@@ -14,9 +14,6 @@ import (
 // not nil, sees every record as it completes. It returns what the exit
 // status depends on.
 func execute(ctx context.Context, targets []config.Target, duplicates int, f *runFlags, io stdio, observe func(report.Record)) outcome {
-	ctx, stopSignals := withSignals(ctx)
-	defer stopSignals()
-
 	env := probe.NewEnv(probe.Options{
 		Concurrency: f.concurrency,
 		IdleConns:   f.concurrency, // as many idle as may run: fitDescriptors counts on it
@@ -25,6 +22,11 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 		UserAgent:   "fanout/" + versionString(),
 	})
 	defer env.Close()
+	// fanout exits within a grace of the deadline, sooner than a command's
+	// kill_grace: whatever exec check is still running dies with it.
+	defer env.KillCommands()
+	ctx, stopSignals := withSignals(ctx, func() { env.KillCommands() })
+	defer stopSignals()
 
 	tasks := make([]fanout.Task[probe.Detail], len(targets))
 	for i, t := range targets {

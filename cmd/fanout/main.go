@@ -9,14 +9,20 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"runtime/debug"
+
+	"google.golang.org/grpc/grpclog"
 )
 
 // version is set at link time: -ldflags "-X main.version=v1.2.3".
 var version = ""
 
 func main() {
+	// grpc-go logs to stderr by default; fanout reports gRPC failures in
+	// its results, and stderr is for fanout's own words.
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	os.Exit(run(context.Background(), os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
 }
 

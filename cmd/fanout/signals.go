@@ -22,8 +22,9 @@ func signalName(sig os.Signal) string {
 }
 
 // withSignals returns a context that the first SIGINT or SIGTERM cancels,
-// so the run ends with a partial report. A second signal exits at once.
-func withSignals(parent context.Context) (context.Context, func()) {
+// so the run ends with a partial report. A second signal calls atExit and
+// exits at once.
+func withSignals(parent context.Context, atExit func()) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -40,6 +41,7 @@ func withSignals(parent context.Context) (context.Context, func()) {
 		select {
 		case sig := <-signals:
 			fmt.Fprintf(os.Stderr, "\nfanout: %s again: exiting at once\n", signalName(sig))
+			atExit()
 			os.Exit(exitCodeFor(sig))
 		case <-quit:
 		}
