@@ -166,6 +166,19 @@ func (e *Exec) Kind() string { return "exec" }
 // engine sets.
 func (e *Exec) Host() string { return "exec" }
 
+// String is the command line, as reports show it in place of a target:
+// arguments with spaces or quotes are quoted.
+func (e *Exec) String() string {
+	parts := make([]string, len(e.Command))
+	for i, a := range e.Command {
+		parts[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\"'\\$") {
+			parts[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // outcome judges a command that ran to its end: exit code, then stdout,
 // then stderr. signal is the signal that killed it ("" if it exited).
 func (e *Exec) outcome(exitCode int, signal string, stdout, stderr string) error {
