@@ -2,7 +2,6 @@ package probe_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -519,14 +518,7 @@ func TestDNSBuildErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := tt.spec.Build(mustURL(t, tt.url))
-			if err == nil || err.Error() != tt.err {
-				t.Fatalf("Build = %v, %v; want error %q", c, err, tt.err)
-			}
-			var fe *probe.FieldError
-			if isField := errors.As(err, &fe); isField != (tt.path != nil) || isField && !slices.Equal(fe.Path, tt.path) {
-				t.Errorf("error %#v, want a *FieldError at %v", err, tt.path)
-			}
+			wantBuildError(t, &tt.spec, tt.url, tt.err, tt.path)
 		})
 	}
 	if _, err := (&probe.DNSSpec{}).Build(nil); err == nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,12 +23,7 @@ import (
 // more descriptor: a dial failing with EMFILE is this machine's problem,
 // error/local_resources, not the target's (refused, dns).
 func TestDialOutOfDescriptors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	addr := ln.Addr().String()
+	addr := listen(t).Addr().String()
 	env := newEnv(t, probe.Options{})
 	checks := []probe.Check{
 		mustCheck(t, "http://"+addr+"/"),

@@ -2,19 +2,8 @@ package probe_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
-	"math/big"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -35,10 +24,7 @@ import (
 // returns its address.
 func grpcServer(t *testing.T, srv *grpc.Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -74,36 +60,9 @@ func grpcCheck(t *testing.T, addr string, spec probe.GRPCSpec) probe.Check {
 	return c
 }
 
-// selfSigned returns a self-signed certificate for 127.0.0.1 and
-// localhost, and the path of its PEM file.
-func selfSigned(t *testing.T) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "fanout grpc test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
-}
+// grpcCert describes a self-signed CA certificate the TLS tests' server
+// serves and the probe trusts.
+var grpcCert = certOpts{cn: "fanout grpc test", hosts: []string{"127.0.0.1", "localhost"}}
 
 func TestGRPCHealth(t *testing.T) {
 	t.Parallel()
@@ -168,10 +127,12 @@ func TestGRPCHealth(t *testing.T) {
 
 func TestGRPCTLS(t *testing.T) {
 	t.Parallel()
-	cert, caFile := selfSigned(t)
-	secure := healthServer(t, []grpc.ServerOption{grpc.Creds(credentials.NewServerTLSFromCert(&cert))}, nil)
+	ca := newCA(t, grpcCert)
+	caFile := ca.certFile
+	secure := healthServer(t, []grpc.ServerOption{grpc.Creds(credentials.NewServerTLSFromCert(&ca.pair))}, nil)
 	plain := healthServer(t, nil, nil)
-	_, otherCA := selfSigned(t)
+	// Another CA of the same name.
+	otherCA := newCA(t, grpcCert).certFile
 
 	tests := []struct {
 		name   string
@@ -326,7 +287,7 @@ func TestGRPCFromURL(t *testing.T) {
 }
 
 func TestGRPCBuildErrors(t *testing.T) {
-	_, caFile := selfSigned(t)
+	caFile := newCA(t, grpcCert).certFile
 	tests := []struct {
 		url  string
 		spec probe.GRPCSpec
@@ -350,15 +311,7 @@ func TestGRPCBuildErrors(t *testing.T) {
 			"key_file: cert_file needs key_file", []string{"key_file"}},
 	}
 	for _, tt := range tests {
-		_, err := (&tt.spec).Build(mustURL(t, tt.url))
-		if err == nil || err.Error() != tt.err {
-			t.Errorf("Build(%s, %+v) = %v, want %q", tt.url, tt.spec, err, tt.err)
-			continue
-		}
-		var fe *probe.FieldError
-		if errors.As(err, &fe) != (tt.path != nil) || (fe != nil && !reflect.DeepEqual(fe.Path, tt.path)) {
-			t.Errorf("Build(%s): error %#v, want a FieldError at %v", tt.url, err, tt.path)
-		}
+		wantBuildError(t, &tt.spec, tt.url, tt.err, tt.path)
 	}
 	if _, err := (&probe.GRPCSpec{}).Build(nil); err == nil {
 		t.Error("Build(nil) succeeded")

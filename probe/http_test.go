@@ -174,11 +174,13 @@ func TestHTTPCheckTimeoutBeyondEnv(t *testing.T) {
 		io.WriteString(w, "late")
 	}))
 	// A TLS server that waits before its handshake.
-	cert := httptest.NewTLSServer(http.NotFoundHandler()) // only for its certificate
-	t.Cleanup(cert.Close)
+	config := &tls.Config{
+		Certificates: []tls.Certificate{selfSigned(t, certOpts{cn: "slow", hosts: []string{"127.0.0.1"}}).pair},
+		NextProtos:   []string{"http/1.1"},
+	}
 	slowTLS := rawServer(t, func(c net.Conn) {
 		time.Sleep(slow)
-		tc := tls.Server(c, cert.TLS)
+		tc := tls.Server(c, config)
 		if tc.Handshake() != nil {
 			return
 		}

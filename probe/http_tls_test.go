@@ -1,21 +1,12 @@
 package probe_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,95 +14,6 @@ import (
 	"github.com/fanout-dev/fanout"
 	"github.com/fanout-dev/fanout/probe"
 )
-
-// writePEM writes blocks of the given type to a file in dir and returns
-// its path.
-func writePEM(t *testing.T, dir, name, typ string, ders ...[]byte) string {
-	t.Helper()
-	var b strings.Builder
-	for _, der := range ders {
-		pem.Encode(&b, &pem.Block{Type: typ, Bytes: der})
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// testCA is a certificate authority made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	file string // its certificate, PEM
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "fanout test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, file: writePEM(t, t.TempDir(), "ca.pem", "CERTIFICATE", der)}
-}
-
-// issue returns a certificate signed by the CA for a server (names, IPs)
-// or, with client set, for a client named cn; and the paths of its PEM
-// certificate and key.
-func (ca *testCA) issue(t *testing.T, cn string, client bool) (tls.Certificate, string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{cn},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	if client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		tmpl.DNSNames, tmpl.IPAddresses = nil, nil
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile := writePEM(t, dir, "cert.pem", "CERTIFICATE", der)
-	keyFile := writePEM(t, dir, "key.pem", "PRIVATE KEY", keyDER)
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, certFile, keyFile
-}
 
 // quietTLSServer starts a TLS server whose log of handshake errors (the
 // client's bad-certificate alerts) is discarded.
@@ -203,28 +105,28 @@ func TestHTTPTLSOptions(t *testing.T) {
 }
 
 func TestHTTPClientCertificate(t *testing.T) {
-	ca := newCA(t)
-	serverCert, _, _ := ca.issue(t, "localhost", false)
-	_, certFile, keyFile := ca.issue(t, "probe-client", true)
+	ca := newCA(t, certOpts{cn: "fanout test CA"})
+	serverCert := ca.issue(t, certOpts{cn: "localhost", hosts: []string{"localhost", "127.0.0.1"}})
+	clientCert := ca.issue(t, certOpts{cn: "probe-client", client: true})
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.leaf)
 	seen := make(chan seenTLS, 1)
 	srv := quietTLSServer(t, recordingHandler(seen), &tls.Config{
-		Certificates: []tls.Certificate{serverCert},
+		Certificates: []tls.Certificate{serverCert.pair},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pool,
 	})
 	env := newEnv(t, probe.Options{})
 
 	t.Run("with cert_file and key_file", func(t *testing.T) {
-		spec := probe.HTTPSpec{TLSOptions: probe.TLSOptions{CAFile: ca.file, CertFile: certFile, KeyFile: keyFile}}
+		spec := probe.HTTPSpec{TLSOptions: probe.TLSOptions{CAFile: ca.certFile, CertFile: clientCert.certFile, KeyFile: clientCert.keyFile}}
 		run(t, buildHTTP(t, srv.URL, spec), env, 5*time.Second).want(t, fanout.StateOK, fanout.ReasonNone)
 		if got := <-seen; got.clientCN != "probe-client" {
 			t.Errorf("server saw client %q, want probe-client", got.clientCN)
 		}
 	})
 	t.Run("without", func(t *testing.T) {
-		spec := probe.HTTPSpec{TLSOptions: probe.TLSOptions{CAFile: ca.file}}
+		spec := probe.HTTPSpec{TLSOptions: probe.TLSOptions{CAFile: ca.certFile}}
 		o := run(t, buildHTTP(t, srv.URL, spec), env, 5*time.Second)
 		o.want(t, fanout.StateError, fanout.ReasonTLS)
 		if !strings.Contains(o.err.Error(), "certificate required") {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -89,15 +90,38 @@ func deadAddr(t *testing.T) string {
 	return addr
 }
 
-// rawServer serves each loopback connection with handle, in a goroutine
-// of its own. When the test ends it closes the listener and every
-// connection and waits for the handlers to return.
-func rawServer(t *testing.T, handle func(net.Conn)) string {
+// listen returns a loopback listener closed when the test ends.
+func listen(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// wantBuildError checks that spec.Build of raw fails with the error text
+// want: a *FieldError at path or, with path nil, a plain error.
+func wantBuildError(t *testing.T, spec probe.Spec, raw, want string, path []string) {
+	t.Helper()
+	c, err := spec.Build(mustURL(t, raw))
+	if err == nil || err.Error() != want {
+		t.Errorf("Build(%s, %+v) = %v, %v; want error %q", raw, spec, c, err, want)
+		return
+	}
+	var fe *probe.FieldError
+	if isField := errors.As(err, &fe); isField != (path != nil) || isField && !slices.Equal(fe.Path, path) {
+		t.Errorf("Build(%s): error %#v, want a *FieldError at %v", raw, err, path)
+	}
+}
+
+// rawServer serves each loopback connection with handle, in a goroutine
+// of its own. When the test ends it closes the listener and every
+// connection and waits for the handlers to return.
+func rawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln := listen(t)
 	var (
 		mu    sync.Mutex
 		conns []net.Conn

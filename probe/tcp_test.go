@@ -15,12 +15,7 @@ import (
 )
 
 func TestTCP(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	live := ln.Addr().String()
+	live := listen(t).Addr().String()
 
 	tests := []struct {
 		name, addr string

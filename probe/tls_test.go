@@ -1,23 +1,13 @@
 package probe_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,149 +15,20 @@ import (
 	"github.com/fanout-dev/fanout/probe"
 )
 
-// tlsCA is a certificate authority made for one test.
-type tlsCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	// file is the CA's certificate as a PEM file, for ca_file.
-	file string
-}
-
-// tlsCertSpec describes a certificate to make.
-type tlsCertSpec struct {
-	cn        string
-	notBefore time.Time
-	notAfter  time.Time
-	dnsNames  []string
-	ips       []net.IP
-}
-
-// newTLSCA returns a CA valid from an hour ago until notAfter.
-func newTLSCA(t *testing.T, cn string, notAfter time.Time) *tlsCA {
-	t.Helper()
-	key := tlsKey(t)
-	tmpl := tlsTemplate(t, tlsCertSpec{cn: cn, notBefore: time.Now().Add(-time.Hour), notAfter: notAfter})
-	tmpl.IsCA = true
-	tmpl.BasicConstraintsValid = true
-	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &tlsCA{cert: cert, key: key, file: file}
-}
-
-// issue returns a server certificate signed by ca, with ca's certificate
-// in its chain.
-func (ca *tlsCA) issue(t *testing.T, s tlsCertSpec) (tls.Certificate, *x509.Certificate) {
-	t.Helper()
-	key := tlsKey(t)
-	der, err := x509.CreateCertificate(rand.Reader, tlsTemplate(t, s), ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tlsChain(t, key, der, ca.cert.Raw)
-}
-
-// tlsSelfSigned returns a server certificate signed by its own key.
-func tlsSelfSigned(t *testing.T, s tlsCertSpec) (tls.Certificate, *x509.Certificate) {
-	t.Helper()
-	key := tlsKey(t)
-	tmpl := tlsTemplate(t, s)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tlsChain(t, key, der)
-}
-
-func tlsChain(t *testing.T, key *ecdsa.PrivateKey, der ...[]byte) (tls.Certificate, *x509.Certificate) {
-	t.Helper()
-	leaf, err := x509.ParseCertificate(der[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: der, PrivateKey: key, Leaf: leaf}, leaf
-}
-
-func tlsKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func tlsTemplate(t *testing.T, s tlsCertSpec) *x509.Certificate {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: s.cn},
-		NotBefore:    s.notBefore,
-		NotAfter:     s.notAfter,
-		DNSNames:     s.dnsNames,
-		IPAddresses:  s.ips,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-}
-
 // tlsServer serves cert on a loopback port: it completes each handshake,
-// then waits for the client to close. When the test ends it closes the
-// listener and every connection and waits for its goroutines.
-func tlsServer(t *testing.T, cert tls.Certificate) string {
+// then waits for the client to close.
+func tlsServer(t *testing.T, cert *testCert) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				if err := c.(*tls.Conn).Handshake(); err != nil {
-					return // the client refused the certificate
-				}
-				_, _ = io.Copy(io.Discard, c)
-			})
+	config := &tls.Config{Certificates: []tls.Certificate{cert.pair}}
+	return rawServer(t, func(c net.Conn) {
+		tc := tls.Server(c, config)
+		defer tc.Close()
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			return // the client refused the certificate
 		}
+		_, _ = io.Copy(io.Discard, tc)
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }
 
 // buildKind builds the check of raw with spec.
@@ -183,17 +44,17 @@ func buildKind(t *testing.T, spec probe.Spec, raw string) probe.Check {
 func TestTLS(t *testing.T) {
 	now := time.Now()
 	day := 24 * time.Hour
-	loopback := []net.IP{net.IPv4(127, 0, 0, 1)}
-	ca := newTLSCA(t, "fanout test CA", now.Add(365*day))
-	valid, validLeaf := ca.issue(t, tlsCertSpec{cn: "valid", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day),
-		dnsNames: []string{"localhost"}, ips: loopback})
-	expired, expiredLeaf := ca.issue(t, tlsCertSpec{cn: "expired", notBefore: now.Add(-30 * day), notAfter: now.Add(-2 * day), ips: loopback})
-	expiring, expiringLeaf := ca.issue(t, tlsCertSpec{cn: "expiring", notBefore: now.Add(-time.Hour), notAfter: now.Add(3 * day), ips: loopback})
-	wrongHost, _ := ca.issue(t, tlsCertSpec{cn: "other", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day),
-		dnsNames: []string{"other.example"}, ips: []net.IP{net.IPv4(127, 0, 0, 2)}})
-	self, _ := tlsSelfSigned(t, tlsCertSpec{cn: "self", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day), ips: loopback})
-	shortCA := newTLSCA(t, "short CA", now.Add(5*day))
-	underShortCA, _ := shortCA.issue(t, tlsCertSpec{cn: "long leaf", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day), ips: loopback})
+	loopback := []string{"127.0.0.1"}
+	ca := newCA(t, certOpts{cn: "fanout test CA", notAfter: now.Add(365 * day)})
+	valid := ca.issue(t, certOpts{cn: "valid", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day),
+		hosts: []string{"localhost", "127.0.0.1"}})
+	expired := ca.issue(t, certOpts{cn: "expired", notBefore: now.Add(-30 * day), notAfter: now.Add(-2 * day), hosts: loopback})
+	expiring := ca.issue(t, certOpts{cn: "expiring", notBefore: now.Add(-time.Hour), notAfter: now.Add(3 * day), hosts: loopback})
+	wrongHost := ca.issue(t, certOpts{cn: "other", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day),
+		hosts: []string{"other.example", "127.0.0.2"}})
+	self := selfSigned(t, certOpts{cn: "self", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day), hosts: loopback})
+	shortCA := newCA(t, certOpts{cn: "short CA", notAfter: now.Add(5 * day)})
+	underShortCA := shortCA.issue(t, certOpts{cn: "long leaf", notBefore: now.Add(-time.Hour), notAfter: now.Add(90 * day), hosts: loopback})
 
 	validAddr := tlsServer(t, valid)
 	expiredAddr := tlsServer(t, expired)
@@ -207,7 +68,7 @@ func TestTLS(t *testing.T) {
 		c.Close()
 	})
 
-	trust := probe.TLSOptions{CAFile: ca.file}
+	trust := probe.TLSOptions{CAFile: ca.certFile}
 	rfc := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	tests := []struct {
 		name    string
@@ -226,7 +87,7 @@ func TestTLS(t *testing.T) {
 			state: fanout.StateOK, check: func(t *testing.T, d probe.Detail) {
 				t.Helper()
 				want := probe.Detail{
-					"not_after": rfc(validLeaf.NotAfter), "days_left": 90.0,
+					"not_after": rfc(valid.leaf.NotAfter), "days_left": 90.0,
 					"subject": "CN=valid", "issuer": "CN=fanout test CA",
 					"sans": []string{"localhost", "127.0.0.1"}, "version": "TLS1.3", "verified": true,
 				}
@@ -248,7 +109,7 @@ func TestTLS(t *testing.T) {
 			err: "tls: failed to verify certificate: x509: certificate has expired or is not yet valid…",
 			check: func(t *testing.T, d probe.Detail) {
 				t.Helper()
-				if d["days_left"] != -2.0 || d["verified"] != false || d["not_after"] != rfc(expiredLeaf.NotAfter) {
+				if d["days_left"] != -2.0 || d["verified"] != false || d["not_after"] != rfc(expired.leaf.NotAfter) {
 					t.Errorf("detail %v, want the unverified chain's days_left -2, verified false", d)
 				}
 			}},
@@ -262,7 +123,7 @@ func TestTLS(t *testing.T) {
 			}},
 		{name: "expiring within min_days_left", addr: expiringAddr, spec: probe.TLSSpec{TLSOptions: trust, MinDaysLeft: 14},
 			state: fanout.StateFail, reason: fanout.ReasonCertExpiry,
-			err: `certificate "expiring" expires in 3 days (` + rfc(expiringLeaf.NotAfter) + `), want ≥ 14`},
+			err: `certificate "expiring" expires in 3 days (` + rfc(expiring.leaf.NotAfter) + `), want ≥ 14`},
 		{name: "expiring after min_days_left", addr: expiringAddr, spec: probe.TLSSpec{TLSOptions: trust, MinDaysLeft: 2},
 			state: fanout.StateOK, check: func(t *testing.T, d probe.Detail) {
 				t.Helper()
@@ -270,11 +131,11 @@ func TestTLS(t *testing.T) {
 					t.Errorf("days_left %v verified %v, want 3 true", d["days_left"], d["verified"])
 				}
 			}},
-		{name: "earliest in the chain", addr: shortCAAddr, spec: probe.TLSSpec{TLSOptions: probe.TLSOptions{CAFile: shortCA.file}, MinDaysLeft: 14},
+		{name: "earliest in the chain", addr: shortCAAddr, spec: probe.TLSSpec{TLSOptions: probe.TLSOptions{CAFile: shortCA.certFile}, MinDaysLeft: 14},
 			state: fanout.StateFail, reason: fanout.ReasonCertExpiry, err: `certificate "short CA" expires in 5 days (…`,
 			check: func(t *testing.T, d probe.Detail) {
 				t.Helper()
-				if d["subject"] != "CN=long leaf" || d["not_after"] != rfc(shortCA.cert.NotAfter) {
+				if d["subject"] != "CN=long leaf" || d["not_after"] != rfc(shortCA.leaf.NotAfter) {
 					t.Errorf("subject %v not_after %v, want the leaf's subject and the CA's expiry", d["subject"], d["not_after"])
 				}
 			}},
@@ -282,7 +143,7 @@ func TestTLS(t *testing.T) {
 			state: fanout.StateError, reason: fanout.ReasonTLS,
 			err: "tls: failed to verify certificate: x509: certificate is valid for 127.0.0.2, not 127.0.0.1"},
 		{name: "wrong host, server_name", addr: wrongHostAddr,
-			spec:  probe.TLSSpec{TLSOptions: probe.TLSOptions{CAFile: ca.file, ServerName: "other.example"}},
+			spec:  probe.TLSSpec{TLSOptions: probe.TLSOptions{CAFile: ca.certFile, ServerName: "other.example"}},
 			state: fanout.StateOK},
 		{name: "self-signed", addr: selfAddr, spec: probe.TLSSpec{TLSOptions: trust},
 			state: fanout.StateError, reason: fanout.ReasonTLS,
@@ -382,14 +243,7 @@ func TestTLSBuildErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := tt.spec.Build(mustURL(t, tt.url))
-			if err == nil || err.Error() != tt.err {
-				t.Fatalf("Build = %v, %v; want error %q", c, err, tt.err)
-			}
-			var fe *probe.FieldError
-			if isField := errors.As(err, &fe); isField != (tt.path != nil) || isField && !slices.Equal(fe.Path, tt.path) {
-				t.Errorf("error %#v, want a *FieldError at %v", err, tt.path)
-			}
+			wantBuildError(t, &tt.spec, tt.url, tt.err, tt.path)
 		})
 	}
 	if _, err := (&probe.TLSSpec{}).Build(nil); err == nil {
