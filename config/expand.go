@@ -35,7 +35,7 @@ func (d *decoder) expand(root ast.Node) error {
 			s.Value, err = d.expandString(s.Value, s.GetToken())
 		}
 		if l, ok := n.(*ast.LiteralNode); ok && l.Value != nil && strings.Contains(l.Value.Value, "$") {
-			l.Value.Value, err = d.expandString(l.Value.Value, l.GetToken())
+			l.Value.Value, err = d.expandString(l.Value.Value, d.blockStart(l))
 		}
 		return true
 	}), root)
@@ -84,7 +84,8 @@ func (d *decoder) expandString(s string, tok *token.Token) (string, error) {
 }
 
 // columnAt returns a token positioned offset bytes into the scalar tok
-// holds (past its opening quote, if any), for errors inside a value.
+// holds (past its opening quote, if any), for errors inside a value. In a
+// block scalar (see blockStart) it counts lines too.
 func columnAt(tok *token.Token, offset int) *token.Token {
 	if tok == nil || tok.Position == nil {
 		return tok
@@ -93,8 +94,39 @@ func columnAt(tok *token.Token, offset int) *token.Token {
 	if tok.Type == token.DoubleQuoteType || tok.Type == token.SingleQuoteType {
 		pos.Column++
 	}
+	if tok.Type == blockType {
+		before := tok.Value[:min(offset, len(tok.Value))]
+		if nl := strings.LastIndexByte(before, '\n'); nl >= 0 {
+			pos.Line += strings.Count(before, "\n")
+			pos.Column = pos.IndentNum + 1
+			offset -= nl + 1
+		}
+	}
 	pos.Column += offset
 	return &token.Token{Position: &pos}
+}
+
+// blockType marks a token made by blockStart.
+const blockType = token.LiteralType
+
+// blockStart returns a token at the first character of a block scalar's
+// (| or >) content, holding the content, so that columnAt can find an
+// offset's line and column. The content's indentation is read from the
+// source: the parser keeps no position for it.
+func (d *decoder) blockStart(l *ast.LiteralNode) *token.Token {
+	start := l.Start
+	if start == nil || start.Position == nil {
+		return l.GetToken()
+	}
+	pos := *start.Position
+	pos.Line++
+	indent := 0
+	if pos.Line-1 < len(d.lines) {
+		line := d.lines[pos.Line-1]
+		indent = len(line) - len(strings.TrimLeft(line, " "))
+	}
+	pos.IndentNum, pos.Column = indent, indent+1
+	return &token.Token{Type: blockType, Value: l.Value.Value, Position: &pos}
 }
 
 // suggest returns the known name closest to name, if it is close enough to

@@ -59,7 +59,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (cfg
 	if err != nil {
 		return nil, yamlError(name, "", err)
 	}
-	d := &decoder{file: name, lookupEnv: lookupEnv}
+	d := &decoder{file: name, lookupEnv: lookupEnv, lines: strings.Split(string(data), "\n")}
 	cfg = &Config{File: name, Hosts: map[string]HostLimits{}}
 	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%s: the config is empty: want a checks: list", name)
@@ -81,6 +81,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (cfg
 // positions and the values ${VAR} expanded to, which are secrets.
 type decoder struct {
 	file      string
+	lines     []string // of the source, for positions the parser does not keep
 	lookupEnv func(string) (string, bool)
 	expanded  []string
 }

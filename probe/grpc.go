@@ -99,6 +99,10 @@ func (g *GRPC) Host() string {
 	if err != nil {
 		return g.Address
 	}
+	if g.TLS != nil && g.TLS.ServerName != "" && g.TLS.ServerName != host {
+		// DESIGN.md: the host is taken after any SNI override.
+		host = g.TLS.ServerName
+	}
 	return hostPort(host, port, "")
 }
 

@@ -48,8 +48,12 @@ func (h *HTTP) Kind() string { return "http" }
 // default filled in) and an IPv6 address in brackets.
 func (h *HTTP) Host() string {
 	name := h.URL.Hostname()
-	if o := h.options(); o.hostName != "" {
+	switch o := h.options(); {
+	case o.hostName != "":
 		name = o.hostName
+	case o.tlsConfig != nil && o.tlsConfig.ServerName != "":
+		// DESIGN.md: the host is taken after any Host/SNI override.
+		name = o.tlsConfig.ServerName
 	}
 	return hostPort(name, h.URL.Port(), DefaultPort(h.URL.Scheme))
 }

@@ -88,6 +88,10 @@ func (t *TLS) Host() string {
 	if err != nil {
 		return t.Address
 	}
+	if t.Options.ServerName != "" {
+		// DESIGN.md: the host is taken after any SNI override.
+		host = t.Options.ServerName
+	}
 	return hostPort(host, port, DefaultPort("tls"))
 }
 

@@ -6,15 +6,17 @@ import (
 	"math"
 
 	"github.com/fanout-dev/fanout"
+	"github.com/fanout-dev/fanout/config"
 	"github.com/fanout-dev/fanout/report"
 )
 
-// hostsOf turns the engine's per-key counters into the summary's hosts.
-func hostsOf(keys []fanout.KeyStats) []report.Host {
+// hostsOf turns the engine's per-key counters into the summary's hosts,
+// their names redacted.
+func hostsOf(keys []fanout.KeyStats, red *config.Redactor) []report.Host {
 	hosts := make([]report.Host, 0, len(keys))
 	for _, k := range keys {
 		hosts = append(hosts, report.Host{
-			Host: k.Key, Requests: k.Attempts, Throttled: k.Throttled,
+			Host: red.Redact(k.Key), Requests: k.Attempts, Throttled: k.Throttled,
 			ThrottleRate: math.Round(k.ThrottleRate()*1000) / 1000, Pauses: k.Cooldowns,
 			PerHost: k.Concurrency, PerHostEnd: k.ConcurrencyEnd,
 			Rate: round2(k.Rate), RateEnd: round2(k.RateEnd),
@@ -58,9 +60,9 @@ func advise(w io.Writer, sum report.Summary, st *fanout.Stats) {
 
 // hostLine says how a host throttled and where its limits ended.
 func hostLine(h report.Host) string {
-	line := fmt.Sprintf("throttled %d of %d requests (%.0f%%), paused %d times", h.Throttled, h.Requests, 100*h.ThrottleRate, h.Pauses)
+	line := fmt.Sprintf("throttled %d of %d attempts (%.0f%%), paused %d times", h.Throttled, h.Requests, 100*h.ThrottleRate, h.Pauses)
 	if h.Throttled == 0 {
-		line = fmt.Sprintf("%d requests, limits cut after timeouts or overload", h.Requests)
+		line = fmt.Sprintf("%d attempts, limits cut after timeouts or overload", h.Requests)
 	}
 	if h.PerHostEnd < h.PerHost {
 		line += fmt.Sprintf("; per-host %d → %d", h.PerHost, h.PerHostEnd)

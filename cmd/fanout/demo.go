@@ -19,23 +19,36 @@ var demoSpec = testfarm.Spec{
 
 func newDemoCmd(io stdio) *cobra.Command {
 	var flags runFlags
+	var farm bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Start a loopback farm of 200 slow services and check them",
 		Long: `Start an embedded farm of 200 HTTP services on loopback, each answering in
 about 100 ms (a few slow, failing, hanging, refusing or resetting on purpose),
 check them all, and show what the same checks would have cost one after another.
-Exits 0 when every service behaved as the farm designed it.`,
+Exits 0 when every service behaved as the farm designed it.
+
+With --farm, start instead a farm with a service of every kind (HTTP, TCP,
+TLS with a short-lived certificate, DNS, gRPC), print the export lines of its
+FANOUT_FARM_… variables and a config that checks them (examples/farm.yaml),
+and keep it running until interrupted (then exit 0).`,
+		Example: `  fanout demo
+  fanout demo --farm     # then, in another shell: eval the exports, and
+                         # fanout check --config examples/farm.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flags.validate(cmd.Flags()); err != nil {
 				return err
+			}
+			if farm {
+				return runFarmDemo(cmd.Context(), flags.quiet, io)
 			}
 			warn(io.err, flags.quiet, fitDescriptors(&flags, descriptorLimit()))
 			return runDemo(cmd, &flags, io)
 		},
 	}
 	flags.register(cmd.Flags())
+	cmd.Flags().BoolVar(&farm, "farm", false, "run a farm with a service of every kind until interrupted, and print a config that checks it")
 	cmd.Flags().Lookup("timeout").DefValue = "1s"
 	flags.timeout = time.Second
 	cmd.Flags().Lookup("deadline").DefValue = "30s"

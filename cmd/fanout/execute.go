@@ -48,21 +48,22 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 		}
 		out.add(rec, res.Reason)
 	}
-	return out.finish(time.Since(start), duplicates, interruption(ctx), &stats)
+	return out.finish(time.Since(start), duplicates, interruption(ctx), &stats, allSecrets(targets))
 }
 
 // toRecord turns an engine result into the report's record, redacting
-// whatever could echo the target's secrets.
+// whatever could echo the target's secrets: the error, every text in the
+// detail, and the name and host (a ${VAR} may have built them).
 func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
 	var red *config.Redactor
 	if len(t.Secrets) > 0 {
 		red = config.NewRedactor(t.Secrets)
 	}
 	rec := report.Record{
-		Name:      t.Name,
+		Name:      red.Redact(t.Name),
 		Target:    t.Display,
 		Kind:      t.Check.Kind(),
-		Host:      r.Key,
+		Host:      red.Redact(r.Key),
 		State:     string(r.State),
 		Reason:    string(r.Reason),
 		Attempts:  r.Attempts,
@@ -79,20 +80,60 @@ func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
 	return rec
 }
 
-// redactDetail masks secrets in the detail's text values, in place (each
-// attempt makes its own map); a redirect's location is redacted as a URL.
+// redactDetail masks secrets in the detail's texts, nested lists and maps
+// included, in place (each attempt makes its own detail); a redirect's
+// location is redacted as a URL.
 func redactDetail(d probe.Detail, red *config.Redactor) map[string]any {
 	if loc, ok := d["location"].(string); ok {
 		d["location"] = config.Redact(loc)
 	}
-	if red != nil {
-		for k, v := range d {
-			if s, ok := v.(string); ok {
-				d[k] = red.Redact(s)
-			}
-		}
+	if red == nil {
+		return d
+	}
+	for k, v := range d {
+		d[k] = redactValue(v, red)
 	}
 	return d
+}
+
+func redactValue(v any, red *config.Redactor) any {
+	switch x := v.(type) {
+	case string:
+		return red.Redact(x)
+	case []string:
+		out := make([]string, len(x))
+		for i, s := range x {
+			out[i] = red.Redact(s)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, red)
+		}
+		return out
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactValue(e, red)
+		}
+		return x
+	case probe.Detail:
+		for k, e := range x {
+			x[k] = redactValue(e, red)
+		}
+		return x
+	}
+	return v
+}
+
+// allSecrets is every secret of the run, for what is not any one target's:
+// the hosts named in the summary and the advice.
+func allSecrets(targets []config.Target) *config.Redactor {
+	var all []string
+	for _, t := range targets {
+		all = append(all, t.Secrets...)
+	}
+	return config.NewRedactor(all)
 }
 
 // longestTimeout is the longest attempt timeout of the run: the probes'

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fanout-dev/fanout"
+	"github.com/fanout-dev/fanout/config"
 	"github.com/fanout-dev/fanout/report"
 )
 
@@ -84,13 +85,13 @@ func (o outcome) status() error {
 	return nil
 }
 
-func (s *sink) finish(wall time.Duration, duplicates int, sig os.Signal, st *fanout.Stats) outcome {
+func (s *sink) finish(wall time.Duration, duplicates int, sig os.Signal, st *fanout.Stats, red *config.Redactor) outcome {
 	if s.progress != nil {
 		s.progress.Stop()
 	}
 	sum := s.tally.Summary(wall, duplicates)
 	sum.RetryBudgetExhausted = st.RetryBudgetExhausted
-	sum.Hosts = hostsOf(st.Keys)
+	sum.Hosts = hostsOf(st.Keys, red)
 	s.writeFormat(sum)
 	s.tellHumans(sum, sig)
 	if !s.flags.quiet {
