@@ -36,12 +36,26 @@ func (d *decoder) decodeChecks(node ast.Node) ([]Target, error) {
 	if len(seq.Values) == 0 {
 		return nil, d.errorf(node, "checks", "the list is empty: a config needs at least one check")
 	}
-	first := map[string]int{} // name → line
 	out := make([]Target, 0, len(seq.Values))
 	for i, item := range seq.Values {
 		t, err := d.decodeCheck(item, fmt.Sprintf("checks[%d]", i))
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, t)
+	}
+	// Only now, with every value decoded, is it known which expansions
+	// were read as numbers or booleans and are no secrets.
+	secrets := d.secrets()
+	redactor := NewRedactor(secrets)
+	first := map[string]int{} // name → line
+	for i, item := range seq.Values {
+		t := &out[i]
+		t.Secrets = append(t.Secrets, secrets...)
+		// Expanded values are secrets wherever they appear, the target too.
+		t.Display = redactor.Redact(t.Display)
+		if t.Name == "" {
+			t.Name = t.Display
 		}
 		line := item.GetToken().Position.Line
 		if at, dup := first[t.Name]; dup {
@@ -49,7 +63,6 @@ func (d *decoder) decodeChecks(node ast.Node) ([]Target, error) {
 				"duplicate name %q (first used on line %d): names must be unique", t.Name, at)
 		}
 		first[t.Name] = line
-		out = append(out, t)
 	}
 	return out, nil
 }
@@ -114,12 +127,6 @@ func (d *decoder) buildCheck(node ast.Node, path string, c common, block *ast.Ma
 	}
 	if s, ok := spec.(probe.Secretive); ok {
 		t.Secrets = append(t.Secrets, s.Secrets()...)
-	}
-	t.Secrets = append(t.Secrets, d.expanded...)
-	// Expanded values are secrets wherever they appear, the target too.
-	t.Display = NewRedactor(d.expanded).Redact(t.Display)
-	if t.Name == "" {
-		t.Name = t.Display
 	}
 	return t, nil
 }

@@ -63,13 +63,50 @@ func (d *decoder) decodeValue(node ast.Node, path string, v reflect.Value) error
 	if v.Kind() == reflect.Pointer {
 		target = reflect.New(v.Type().Elem()).Elem()
 	}
-	if err := nodeToValue(node, target.Addr().Interface()); err != nil {
+	if s, ok := unwrap(node).(*ast.StringNode); ok && d.fromEnv[s] && isScalarKind(target.Kind()) {
+		if err := setScalar(target, s.Value); err != nil {
+			// The value came from the environment: a secret, never shown.
+			return d.errorf(node, path, "want %s, got a value from the environment that is not", describeType(target.Type()))
+		}
+		if d.asScalar == nil {
+			d.asScalar = map[string]int{}
+		}
+		d.asScalar[strings.TrimSpace(s.Value)]++
+	} else if err := nodeToValue(node, target.Addr().Interface()); err != nil {
 		return d.wrapDecodeError(node, path, err)
 	}
 	if v.Kind() == reflect.Pointer {
 		v.Set(target.Addr())
 	}
 	return nil
+}
+
+func isScalarKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// setScalar reads text into a bool, int or float field: an unquoted
+// "${PER_HOST}" is a number once expanded, as it would be written by hand.
+func setScalar(v reflect.Value, text string) error {
+	text = strings.TrimSpace(text)
+	switch v.Kind() {
+	case reflect.Bool:
+		b, err := strconv.ParseBool(text)
+		v.SetBool(b)
+		return err
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(text, 10, 64)
+		v.SetInt(n)
+		return err
+	default:
+		f, err := strconv.ParseFloat(text, 64)
+		v.SetFloat(f)
+		return err
+	}
 }
 
 // decodeDuration reads "300ms", "2s", "1m30s"; a bare number is refused,

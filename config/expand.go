@@ -32,7 +32,11 @@ func (d *decoder) expand(root ast.Node) error {
 			return false
 		}
 		if s, ok := n.(*ast.StringNode); ok && strings.Contains(s.Value, "$") {
+			before := s.Value
 			s.Value, err = d.expandString(s.Value, s.GetToken())
+			if s.Value != before && s.GetToken().Type == token.StringType {
+				d.markFromEnv(s)
+			}
 		}
 		if l, ok := n.(*ast.LiteralNode); ok && l.Value != nil && strings.Contains(l.Value.Value, "$") {
 			l.Value.Value, err = d.expandString(l.Value.Value, d.blockStart(l))
@@ -40,6 +44,13 @@ func (d *decoder) expand(root ast.Node) error {
 		return true
 	}), root)
 	return err
+}
+
+func (d *decoder) markFromEnv(s *ast.StringNode) {
+	if d.fromEnv == nil {
+		d.fromEnv = map[*ast.StringNode]bool{}
+	}
+	d.fromEnv[s] = true
 }
 
 type visitor func(ast.Node) bool
@@ -75,8 +86,11 @@ func (d *decoder) expandString(s string, tok *token.Token) (string, error) {
 			return "", d.errorAt(at, "", "environment variable "+name+" is not set")
 		}
 		b.WriteString(val)
-		if val != "" && !slices.Contains(d.expanded, val) {
-			d.expanded = append(d.expanded, val)
+		if val != "" {
+			if d.expanded == nil {
+				d.expanded = map[string]int{}
+			}
+			d.expanded[val]++
 		}
 	}
 	b.WriteString(s[last:])

@@ -83,7 +83,25 @@ type decoder struct {
 	file      string
 	lines     []string // of the source, for positions the parser does not keep
 	lookupEnv func(string) (string, bool)
-	expanded  []string
+	// expanded counts the uses of each value a ${VAR} expanded to, and
+	// asScalar those of them read as a number or boolean: a value used
+	// only so (per_host: ${N}) is no secret, any other is.
+	expanded, asScalar map[string]int
+	// fromEnv holds the plain (unquoted) scalars a ${VAR} expanded into:
+	// they may still be read as numbers or booleans.
+	fromEnv map[*ast.StringNode]bool
+}
+
+// secrets returns the values ${VAR} expanded to that are secrets.
+func (d *decoder) secrets() []string {
+	var out []string
+	for v, n := range d.expanded {
+		if n > d.asScalar[v] {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 var topKeys = []string{"defaults", "checks", "hosts"}
@@ -151,15 +169,36 @@ func (d *decoder) decodeHosts(node ast.Node, out map[string]HostLimits) error {
 		if err := d.decodeStruct(kv.Value, path, &hl); err != nil {
 			return err
 		}
-		switch {
-		case hl.PerHost < 0:
-			return d.errorf(fieldNode(kv.Value, "per_host"), path+".per_host", "must be at least 1")
-		case hl.PerHostRate < 0:
-			return d.errorf(fieldNode(kv.Value, "per_host_rate"), path+".per_host_rate", "must be 0 or more")
-		case hl.Burst < 0:
-			return d.errorf(fieldNode(kv.Value, "burst"), path+".burst", "must be at least 1")
+		if err := d.checkHostLimits(kv.Value, path, hl); err != nil {
+			return err
 		}
 		out[host] = hl
+	}
+	return nil
+}
+
+// checkHostLimits refuses limits that cannot be meant: a per_host or burst
+// written as 0 (leaving a field out keeps the run's value), a negative rate.
+func (d *decoder) checkHostLimits(node ast.Node, path string, hl HostLimits) error {
+	m, err := d.mapping(node, path)
+	if err != nil {
+		return err
+	}
+	for _, kv := range m.Values {
+		var bad bool
+		switch keyOf(kv) {
+		case "per_host":
+			bad = hl.PerHost < 1
+		case "burst":
+			bad = hl.Burst < 1
+		case "per_host_rate":
+			if hl.PerHostRate < 0 {
+				return d.errorf(kv.Value, path+".per_host_rate", "must be 0 (unlimited) or more")
+			}
+		}
+		if bad {
+			return d.errorf(kv.Value, path+"."+keyOf(kv), "must be at least 1")
+		}
 	}
 	return nil
 }

@@ -17,7 +17,10 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 // env is the environment the config tests see.
 func env(name string) (string, bool) {
-	v, ok := map[string]string{"API_TOKEN": "s3cr3t-token", "HOST": "api.example"}[name]
+	v, ok := map[string]string{
+		"API_TOKEN": "s3cr3t-token", "HOST": "api.example",
+		"PER_HOST": "3", "RATE": "2.5", "INSECURE": "true", "WORD": "many",
+	}[name]
 	return v, ok
 }
 

@@ -112,7 +112,7 @@ func TestConfigErrorsNameFileLineAndField(t *testing.T) {
 		t.Errorf("a bad config ran %d checks", s.hits.Load())
 	}
 	good := writeConfig(t, "checks:\n  - target: "+s.URL+"/\n")
-	if v := runFanout(t, "", "validate", good); v.code != 0 || !strings.Contains(v.stdout, "ok: 1 checks") {
+	if v := runFanout(t, "", "validate", good); v.code != 0 || !strings.HasSuffix(v.stdout, ": ok: 1 check (1 http), 0 host limits\n") {
 		t.Errorf("validate a good config: exit %d, %q %q", v.code, v.stdout, v.stderr)
 	}
 }
@@ -134,7 +134,16 @@ checks:
     target: %s/x
     http:
       headers: {Authorization: "Bearer ${FANOUT_TEST_TOKEN}", X-Trace: visible}
-`, rec.URL))
+  # The secret in the name, the host and both failed conditions (a list in
+  # detail): every field of the result must mask it.
+  - name: "canary ${FANOUT_TEST_TOKEN}"
+    target: %s/y
+    http:
+      status: [500]
+      host: "h-${FANOUT_TEST_TOKEN}"
+      body_contains: "${FANOUT_TEST_TOKEN}"
+      body_regex: "x${FANOUT_TEST_TOKEN}"
+`, rec.URL, rec.URL))
 	for _, format := range []string{"table", "json", "jsonl", "junit"} {
 		r := runCommandEnv(t, "", []string{"FANOUT_TEST_TOKEN=tok-0123456789"}, binary, "check", "--config", cfg, "-o", format, "--all")
 		if r.code != 1 {
@@ -143,10 +152,17 @@ checks:
 		if strings.Contains(r.stdout+r.stderr, "tok-0123456789") {
 			t.Errorf("%s output leaks the token:\n%s%s", format, r.stdout, r.stderr)
 		}
+		if !strings.Contains(r.stdout, "canary xxxxx") {
+			t.Errorf("%s output should name the check with its secret masked:\n%s", format, r.stdout)
+		}
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.headers) == 0 || rec.headers[0].Get("Authorization") != "Bearer tok-0123456789" {
+	sent := false
+	for _, h := range rec.headers {
+		sent = sent || h.Get("Authorization") == "Bearer tok-0123456789"
+	}
+	if !sent {
 		t.Errorf("the server did not get the expanded header: %v", rec.headers)
 	}
 }

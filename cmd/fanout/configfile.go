@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/fanout-dev/fanout"
 	"github.com/fanout-dev/fanout/config"
@@ -76,5 +79,18 @@ func describeConfig(cfg *config.Config) string {
 	for _, c := range cfg.Checks {
 		kinds[c.Check.Kind()]++
 	}
-	return fmt.Sprintf("%s: ok: %d checks %v, %d host limits", cfg.File, len(cfg.Checks), kinds, len(cfg.Hosts))
+	var byKind []string
+	for _, kind := range slices.Sorted(maps.Keys(kinds)) {
+		byKind = append(byKind, fmt.Sprintf("%d %s", kinds[kind], kind))
+	}
+	return fmt.Sprintf("%s: ok: %s (%s), %s", cfg.File, plural(len(cfg.Checks), "check"),
+		strings.Join(byKind, ", "), plural(len(cfg.Hosts), "host limit"))
+}
+
+// plural is "1 check", "2 checks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -103,7 +103,7 @@ func farmEnv(t *testing.T) (*kindfarm.Farm, []string) {
 }
 
 // validCount matches what `fanout validate` prints of a good config.
-var validCount = regexp.MustCompile(`: ok: (\d+) checks`)
+var validCount = regexp.MustCompile(`: ok: (\d+) checks? \(`)
 
 // TestExamples runs every example against the kind farm: `fanout
 // validate` accepts it, and `fanout check --config` exits as its header
