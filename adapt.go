@@ -126,6 +126,20 @@ func jitterMargin(burst, rate float64) float64 {
 	return 1 / (1 + jitterAllowance.Seconds()*rate)
 }
 
+// PacedRate is the rate at which a key with a configured rate and burst
+// is actually run: with a burst of one, attempts leave 5 ms more than
+// 1/rate apart, since a key whose own bucket lets no burst through
+// throttles an attempt that arrives a hair early (attempts leave on time;
+// the network and the key's scheduling move them). So a key rate at or
+// under what the key allows draws no throttle. A burst of two or more
+// absorbs the jitter and runs at the rate itself.
+func PacedRate(configured float64, burst int) float64 {
+	if configured <= 0 {
+		return configured
+	}
+	return configured * jitterMargin(float64(burst), configured)
+}
+
 // cut lowers the rate after a timeout or an overload status.
 func (l *rateLearner) cut(now time.Time) {
 	l.estimate = math.Max(minLearnedRate, l.current(now)*overloadCut)

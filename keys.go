@@ -32,7 +32,7 @@ type keyState struct {
 func newKeyState(l Limits, adaptive bool) *keyState {
 	k := &keyState{configured: l, limit: float64(l.Concurrency), adaptive: adaptive}
 	if l.Rate > 0 {
-		k.limiter = rate.NewLimiter(rate.Limit(l.Rate), l.Burst)
+		k.limiter = rate.NewLimiter(rate.Limit(PacedRate(l.Rate, l.Burst)), l.Burst)
 	}
 	return k
 }
@@ -149,7 +149,7 @@ func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause ti
 func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
 	switch {
 	case k.learner == nil:
-		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
+		k.learner = newRateLearner(PacedRate(k.configured.Rate, k.configured.Burst), float64(k.configured.Burst))
 		k.learner.firstThrottle(now, pause, epochStart)
 	case k.learner.pending:
 		// Throttled again before the first pause was measured: measure

@@ -145,6 +145,19 @@ func TestKeyRateBelowTheLimitMeansNoThrottle(t *testing.T) {
 	}
 }
 
+// A key rate with a burst of 1 runs a little under the rate: a key whose own
+// bucket lets no burst through throttles an attempt that arrives a hair
+// early, so attempts leave 5 ms more than 1/rate apart.
+func TestKeyRateOfBurstOneLeavesRoomForJitter(t *testing.T) {
+	b := newBucket(1000, 1000)
+	allOK(t, fanout.Collect(context.Background(), tasksFor(21, "api", b.api(0, time.Second, nil)),
+		fanout.KeyRate(50)))
+	// 20 gaps of 20 ms at exactly 50/s would span 400 ms; of 25 ms, 500 ms.
+	if span := b.starts[20].Sub(b.starts[0]); span < 480*time.Millisecond {
+		t.Errorf("21 starts at 50/s, burst 1, spanned %s, want ≥ 480ms (20 gaps of 20 ms + 5 ms)", span)
+	}
+}
+
 func TestGlobalRate(t *testing.T) {
 	var mu sync.Mutex
 	var starts []time.Time

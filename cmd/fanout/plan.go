@@ -69,6 +69,7 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 	worstAttempts := func(n int) int { return n + min(n*f.retries, p.RetryBudget) }
 	for host, n := range counts {
 		h := planHost{Host: host, Targets: n, PerHost: f.perHost, Rate: f.perHostRate}
+		burst := f.burst
 		if f.hostLimits != nil {
 			l := f.hostLimits(host)
 			if l.Concurrency > 0 {
@@ -77,9 +78,13 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 			if l.Rate > 0 {
 				h.Rate = l.Rate
 			}
+			if l.Burst > 0 {
+				burst = l.Burst
+			}
 		}
-		h.Expected = stage(n, h.PerHost, planLatency, h.Rate, false)
-		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, h.Rate, !f.noAdapt)
+		paced := fanout.PacedRate(h.Rate, burst)
+		h.Expected = stage(n, h.PerHost, planLatency, paced, false)
+		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, paced, !f.noAdapt)
 		p.Hosts = append(p.Hosts, h)
 	}
 	slices.SortFunc(p.Hosts, func(a, b planHost) int {

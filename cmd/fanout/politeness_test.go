@@ -150,11 +150,12 @@ func TestPlanNumbers(t *testing.T) {
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "needs up to 50s but the deadline is 30s") {
 		t.Errorf("warnings %v", p.Warnings)
 	}
-	// A per-host rate of 5/s makes a.example's 100 targets take 20s.
+	// A per-host rate of 5/s at burst 1 (attempts 205 ms apart) makes
+	// a.example's 100 targets take 20.5s.
 	r = runFanout(t, "", append([]string{"check", "--plan", "-o", "json", "--per-host-rate", "5",
 		"--retries", "0", "--deadline", "10s"}, args...)...)
 	jsonUnmarshal(r.stdout, &p)
-	if p.Expected != 20 || !strings.Contains(strings.Join(p.Warnings, "\n"), "cannot be met") {
+	if p.Expected != 20.5 || !strings.Contains(strings.Join(p.Warnings, "\n"), "cannot be met") {
 		t.Errorf("with --per-host-rate 5: expected %v, warnings %v", p.Expected, p.Warnings)
 	}
 	// Retries as budgeted: 2 per target, each after at most 200ms, 400ms.
