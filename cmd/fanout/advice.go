@@ -60,9 +60,10 @@ func advise(w io.Writer, sum report.Summary, st *fanout.Stats) {
 
 // hostLine says how a host throttled and where its limits ended.
 func hostLine(h report.Host) string {
-	line := fmt.Sprintf("throttled %d of %d attempts (%.0f%%), paused %d times", h.Throttled, h.Requests, 100*h.ThrottleRate, h.Pauses)
+	line := fmt.Sprintf("throttled %d of %s (%.0f%%), paused %s", h.Throttled, plural(h.Requests, "attempt"),
+		100*h.ThrottleRate, times(h.Pauses))
 	if h.Throttled == 0 {
-		line = fmt.Sprintf("%d attempts, limits cut after timeouts or overload", h.Requests)
+		line = plural(h.Requests, "attempt") + ", limits cut after timeouts or overload"
 	}
 	if h.PerHostEnd < h.PerHost {
 		line += fmt.Sprintf("; per-host %d → %d", h.PerHost, h.PerHostEnd)
@@ -74,6 +75,17 @@ func hostLine(h report.Host) string {
 		line += fmt.Sprintf("; rate %g/s → %.1f/s", h.Rate, h.RateEnd)
 	}
 	return line
+}
+
+// times is "once", "twice", "3 times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // suggestedRate rounds a learned rate down to a figure a person would type:

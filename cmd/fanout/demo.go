@@ -51,6 +51,10 @@ and keep it running until interrupted (then exit 0).`,
 	cmd.Flags().BoolVar(&farm, "farm", false, "run a farm with a service of every kind until interrupted, and print a config that checks it")
 	cmd.Flags().Lookup("timeout").DefValue = "1s"
 	flags.timeout = time.Second
+	// No retries by default, so that the demo ends in about a second: a
+	// hanging service would otherwise be tried three times.
+	cmd.Flags().Lookup("retries").DefValue = "0"
+	flags.retries = 0
 	cmd.Flags().Lookup("deadline").DefValue = "30s"
 	flags.deadline = 30 * time.Second
 	return cmd
@@ -70,8 +74,8 @@ func runDemo(cmd *cobra.Command, flags *runFlags, io stdio) error {
 		}
 	}
 	if !flags.quiet {
-		fmt.Fprintf(io.err, "demo: %d services on loopback, ~%s each; checking with --timeout %s, -c %d, --per-host %d\n",
-			len(urls), demoSpec.Latency, flags.timeout, flags.concurrency, flags.perHost)
+		fmt.Fprintf(io.err, "demo: %d services on loopback, ~%s each; checking with --timeout %s, --retries %d, -c %d, --per-host %d\n",
+			len(urls), demoSpec.Latency, flags.timeout, flags.retries, flags.concurrency, flags.perHost)
 	}
 	judge := demoJudge{farm: farm, timeout: flags.timeout, io: io}
 	res := execute(cmd.Context(), targets, 0, flags, io, judge.observe)
