@@ -31,16 +31,23 @@ import (
 //     that lets no burst through throttles on mere timing jitter at 100%,
 //     so for such a key both leave jitterAllowance between requests); each
 //     later throttle re-measures.
+//  4. A throttle only the rate that ran explains (evenly spaced sends, as
+//     under a configured rate or a learned one held steady) is timing
+//     jitter or a key at exactly that rate: the key's jitter allowance
+//     doubles, up to maxJitterAllowance, and the rate is kept (less that
+//     allowance).
 const (
-	slowStartDoubling = 250 * time.Millisecond
-	steadyMargin      = 0.9
-	steadyGrowth      = 0.1  // of the lower bound, per second
-	steadyCeiling     = 0.95 // of the estimate
-	minLearnedRate    = 0.05 // attempts per second: one each 20 s
-	burstShare        = 0.8  // of the burst the key let through
-	maxLearnedRate    = 1e6  // attempts per second, to keep numbers finite
-	overloadCut       = 0.7  // of the rate, on a timeout or an overload status
-	jitterAllowance   = 5 * time.Millisecond
+	slowStartDoubling  = 250 * time.Millisecond
+	steadyMargin       = 0.9
+	steadyGrowth       = 0.1  // of the lower bound, per second
+	steadyCeiling      = 0.95 // of the estimate
+	minLearnedRate     = 0.05 // attempts per second: one each 20 s
+	burstShare         = 0.8  // of the burst the key let through
+	maxLearnedRate     = 1e6  // attempts per second, to keep numbers finite
+	overloadCut        = 0.7  // of the rate, on a timeout or an overload status
+	jitterAllowance    = 5 * time.Millisecond
+	maxJitterAllowance = 40 * time.Millisecond
+	tightBracket       = 0.001 // a bracket of rates this narrow is the rate that ran
 )
 
 // fullBucket as a refill time means the key's bucket was full at resume.
@@ -49,6 +56,10 @@ const fullBucket = time.Duration(math.MaxInt64)
 type rateLearner struct {
 	maxRate  float64 // configured (0: none): never exceeded
 	maxBurst float64 // configured burst when a rate is configured, else +Inf
+	// allowance is the slack kept between attempts to a key of burst 1
+	// (see jitterMargin); it doubles on each throttle nothing but timing
+	// explains.
+	allowance time.Duration
 
 	pending    bool      // the first throttle is not measured yet
 	epochStart time.Time // first attempt of the key
@@ -65,7 +76,7 @@ type rateLearner struct {
 }
 
 func newRateLearner(maxRate, maxBurst float64) *rateLearner {
-	l := &rateLearner{maxRate: maxRate, maxBurst: math.Inf(1)}
+	l := &rateLearner{maxRate: maxRate, maxBurst: math.Inf(1), allowance: jitterAllowance}
 	if maxRate > 0 {
 		l.maxBurst = maxBurst
 	}
@@ -88,7 +99,16 @@ func (l *rateLearner) measureFirst(accepted int) {
 	a := math.Max(1, float64(accepted))
 	span := l.resumeAt.Sub(l.epochStart).Seconds()
 	l.rate = math.Max(minLearnedRate, a/span)
+	// The key let A through in a burst only if it throttled soon: after
+	// a longer run T, it lets about A per T through, so A·P/T per pause
+	// P. Never more than our own configured burst: the replay models the
+	// bucket our attempts met, and they never came faster.
+	before := l.throttleAt.Sub(l.epochStart).Seconds()
 	l.burst = a
+	if pause := l.refill.Seconds(); before > pause {
+		l.burst = math.Max(1, a*pause/before)
+	}
+	l.burst = math.Min(l.burst, l.maxBurst)
 	l.slowStart = true
 	l.pending = false
 }
@@ -96,10 +116,18 @@ func (l *rateLearner) measureFirst(accepted int) {
 // throttle re-measures the rate after a throttle of the attempt sent at
 // sentAt.
 func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
-	lower, middle, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
+	lower, middle, tight, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
 	switch {
+	case ok && tight:
+		// Only the rate that ran explains the throttle: the sends met
+		// the key's rate exactly, or timing jitter moved one. Keep the
+		// rate; leave more room between attempts.
+		l.allowance = min(2*l.allowance, maxJitterAllowance)
+		j := jitterMargin(l.burst, middle, l.allowance)
+		l.estimate, l.ceiling = lower*j, middle*j
+		l.rate = l.estimate
 	case ok:
-		j := jitterMargin(l.burst, middle)
+		j := jitterMargin(l.burst, middle, l.allowance)
 		l.estimate, l.ceiling = lower*j, middle*j
 		l.rate = steadyMargin * l.estimate
 	default:
@@ -117,13 +145,13 @@ func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 
 // jitterMargin is the share of a key's rate that leaves room for timing
 // jitter. A key that lets no burst through throttles any request arriving
-// early by a hair: keep jitterAllowance of slack between requests. A burst
-// of two or more absorbs jitter.
-func jitterMargin(burst, rate float64) float64 {
+// early by a hair: keep allowance of slack between requests. A burst of two
+// or more absorbs jitter.
+func jitterMargin(burst, rate float64, allowance time.Duration) float64 {
 	if burst >= 2 {
 		return 1
 	}
-	return 1 / (1 + jitterAllowance.Seconds()*rate)
+	return 1 / (1 + allowance.Seconds()*rate)
 }
 
 // PacedRate is the rate at which a key with a configured rate and burst
@@ -137,7 +165,7 @@ func PacedRate(configured float64, burst int) float64 {
 	if configured <= 0 {
 		return configured
 	}
-	return configured * jitterMargin(float64(burst), configured)
+	return configured * jitterMargin(float64(burst), configured, jitterAllowance)
 }
 
 // cut lowers the rate after a timeout or an overload status.
@@ -171,7 +199,7 @@ func (l *rateLearner) current(now time.Time) float64 {
 		r = math.Min(steadyCeiling*l.ceiling, r+steadyGrowth*l.estimate*elapsed)
 	}
 	if l.maxRate > 0 {
-		r = math.Min(r, l.maxRate)
+		r = math.Min(r, l.maxRate*jitterMargin(l.maxBurst, l.maxRate, l.allowance))
 	}
 	return math.Min(r, maxLearnedRate)
 }
@@ -193,12 +221,13 @@ func (l *rateLearner) apply(now time.Time, lim *rate.Limiter) {
 // the throttle that started the pause and refilled for refill. It returns
 // two points of the range of rates under which every send before the one at
 // throttledAt found a token and that one did not: a safe guess (the lower
-// end, or half the upper end if more) and the middle. ok is false if no
+// end, or half the upper end if more) and the middle. tight says the range
+// is a single rate (the sends were evenly spaced at it). ok is false if no
 // rate explains the throttle.
-func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float64, refill time.Duration) (lower, middle float64, ok bool) {
+func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float64, refill time.Duration) (lower, middle float64, tight, ok bool) {
 	idx := sort.Search(len(sends), func(i int) bool { return sends[i] >= throttledAt })
 	if idx == len(sends) {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	passes := func(r float64) (earlierOK, throttledOK bool) {
 		level, last := burst, time.Duration(0)
@@ -218,11 +247,12 @@ func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float6
 	lo := bisect(func(r float64) bool { ok, _ := passes(r); return ok })
 	hi := bisect(func(r float64) bool { _, ok := passes(r); return ok })
 	if lo > hi || hi >= maxLearnedRate {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	// The lower end is exact when the sends were dense, and 0 when the
 	// throttled send was the first: then half the upper end is the guess.
-	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), true
+	tight = lo > minLearnedRate && hi <= lo*(1+tightBracket)
+	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), tight, true
 }
 
 // bisect returns the least rate in [0, maxLearnedRate] at which pred, false

@@ -31,9 +31,9 @@ func TestEstimateRateBracketsTheKeysRate(t *testing.T) {
 		}
 		level--
 	}
-	lower, middle, ok := estimateRate(sends, sends[throttled], burst, fullBucket)
-	if !ok || lower > rate || middle < lower || math.Abs(middle-rate)/rate > 0.15 {
-		t.Errorf("lower %.2f middle %.2f ok %v, want lower ≤ %g and middle within 15%% of it", lower, middle, ok, rate)
+	lower, middle, tight, ok := estimateRate(sends, sends[throttled], burst, fullBucket)
+	if !ok || tight || lower > rate || middle < lower || math.Abs(middle-rate)/rate > 0.15 {
+		t.Errorf("lower %.2f middle %.2f tight %v ok %v, want lower ≤ %g and middle within 15%% of it", lower, middle, tight, ok, rate)
 	}
 }
 
@@ -41,9 +41,9 @@ func TestEstimateRateAfterAShortPause(t *testing.T) {
 	// A pause of 0.4s refills a 2/s key by 0.8 token: the first send after
 	// it is throttled. Only an upper bound (2.5/s) is known; half of it is
 	// the guess.
-	lower, middle, ok := estimateRate([]time.Duration{0}, 0, 4, 400*time.Millisecond)
-	if !ok || math.Abs(lower-1.25) > 0.01 || math.Abs(middle-1.25) > 0.01 {
-		t.Errorf("lower %.3f middle %.3f ok %v, want 1.25 and 1.25", lower, middle, ok)
+	lower, middle, tight, ok := estimateRate([]time.Duration{0}, 0, 4, 400*time.Millisecond)
+	if !ok || tight || math.Abs(lower-1.25) > 0.01 || math.Abs(middle-1.25) > 0.01 {
+		t.Errorf("lower %.3f middle %.3f tight %v ok %v, want 1.25 and 1.25, not tight", lower, middle, tight, ok)
 	}
 }
 
@@ -70,28 +70,59 @@ func TestLearnerNeverExceedsTheConfiguredRate(t *testing.T) {
 	t0 := time.Now()
 	l.firstThrottle(t0, time.Second, t0.Add(-time.Second))
 	l.measureFirst(100)
-	if r := l.current(t0.Add(time.Minute)); r != 5 {
-		t.Errorf("rate %.2f above the configured 5/s", r)
+	// At burst 1 the configured rate is paced: 5 ms more between attempts.
+	if r := l.current(t0.Add(time.Minute)); r != PacedRate(5, 1) || r > 5 {
+		t.Errorf("rate %.3f, want the configured 5/s paced to %.3f", r, PacedRate(5, 1))
 	}
 }
 
-func TestPausesAreCapped(t *testing.T) {
-	k := newKeyState(Limits{Concurrency: 8, Burst: 1}, true)
-	now := time.Now()
-	pause, fresh := k.throttle(now, now, 24*time.Hour)
-	if !fresh || pause != MaxCooldown || !k.cooldownUntil.Equal(now.Add(MaxCooldown)) {
-		t.Errorf("pause %s (fresh %v), want the cap %s", pause, fresh, MaxCooldown)
+// Evenly spaced sends, one throttled: only the rate that ran explains it,
+// so it is taken for jitter (or a key at exactly that rate). The allowance
+// doubles, and the rate settles a little under the one that ran.
+func TestThrottleAtTheRateThatRanWidensTheAllowance(t *testing.T) {
+	l := newRateLearner(0, 1)
+	t0 := time.Now()
+	l.firstThrottle(t0, time.Second, t0.Add(-10*time.Millisecond))
+	l.measureFirst(1)
+	resume := t0.Add(time.Second)
+	var last time.Time
+	for i := range 10 {
+		last = resume.Add(time.Duration(i) * 50 * time.Millisecond)
+		l.sent(last)
 	}
-	// Without a hint the pause doubles from 1s with consecutive throttles.
-	k = newKeyState(Limits{Concurrency: 8, Burst: 1}, false)
-	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
-		now = k.cooldownUntil
-		if pause, _ := k.throttle(now, now, 0); pause != want {
-			t.Errorf("throttle %d without a hint: pause %s, want %s", i+1, pause, want)
+	now := last.Add(10 * time.Millisecond)
+	l.throttle(now, last, time.Second)
+	if l.allowance != 2*jitterAllowance {
+		t.Errorf("allowance %s, want %s", l.allowance, 2*jitterAllowance)
+	}
+	// 20/s ran; 10 ms of allowance at burst 1 leaves 1/(50ms+10ms).
+	later := now.Add(time.Minute)
+	if r, want := l.current(later), steadyCeiling*20/1.2; math.Abs(r-want) > 0.1 {
+		t.Errorf("rate %.2f a minute later, want %.2f", r, want)
+	}
+}
+
+// A first throttle after a long steady run says the key lets about A per
+// T through, not that its burst is A: the replay must not assume a bucket
+// of everything accepted so far.
+func TestFirstThrottleLateInARunIsNoBurst(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		rate, burst float64
+		before      time.Duration
+		accepted    int
+		wantBurst   float64
+	}{
+		{"throttled in the first wave", 0, 1, 50 * time.Millisecond, 10, 10},
+		{"throttled after 20 s", 0, 1, 20 * time.Second, 100, 5},
+		{"our burst caps it", 5, 1, 50 * time.Millisecond, 10, 1},
+	} {
+		l := newRateLearner(tc.rate, tc.burst)
+		t0 := time.Now()
+		l.firstThrottle(t0, time.Second, t0.Add(-tc.before))
+		l.measureFirst(tc.accepted)
+		if l.burst != tc.wantBurst {
+			t.Errorf("%s: burst %.2f, want %.2f", tc.name, l.burst, tc.wantBurst)
 		}
-	}
-	k.accepted(k.cooldownUntil, false)
-	if pause, _ := k.throttle(k.cooldownUntil, k.cooldownUntil, 0); pause != time.Second {
-		t.Errorf("after an answer the pause starts again from 1s, got %s", pause)
 	}
 }

@@ -149,7 +149,7 @@ func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause ti
 func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
 	switch {
 	case k.learner == nil:
-		k.learner = newRateLearner(PacedRate(k.configured.Rate, k.configured.Burst), float64(k.configured.Burst))
+		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
 		k.learner.firstThrottle(now, pause, epochStart)
 	case k.learner.pending:
 		// Throttled again before the first pause was measured: measure
