@@ -25,6 +25,9 @@ type keyState struct {
 	lastCut         time.Time // of the concurrency, on timeouts and overload
 
 	firstSent                      time.Time
+	lastSent                       time.Time     // start of the key's latest attempt
+	fastest                        time.Duration // the shortest round trip seen
+	holdUntil                      time.Time     // no attempt before: see finished
 	attempts, throttled, cooldowns int
 	acceptedN                      int // answers that were not throttles
 }
@@ -45,6 +48,10 @@ func (k *keyState) runnable(now time.Time) bool {
 
 // rateWait returns how long until the key's rate admits an attempt.
 func (k *keyState) rateWait(now time.Time) time.Duration {
+	return max(k.tokenRateWait(now), k.holdUntil.Sub(now))
+}
+
+func (k *keyState) tokenRateWait(now time.Time) time.Duration {
 	if k.learner == nil {
 		return tokenWait(k.limiter, now)
 	}
@@ -81,11 +88,48 @@ func (k *keyState) started(now time.Time) {
 	}
 	k.running++
 	k.attempts++
+	k.lastSent = now
 	if k.limiter != nil {
 		k.limiter.AllowN(now, 1)
 	}
 	if k.learner != nil {
 		k.learner.sent(now)
+	}
+}
+
+// finished notes the round trip of an answered attempt (not a throttle,
+// which comes back faster) that started at start. At
+// burst 1 an attempt slower than the key's fastest may have reached the key
+// late by as much, and the next one, leaving on time, early: a key that
+// lets no burst through throttles two attempts that arrive closer than its
+// rate allows. So the next attempt leaves that much later too (at most a
+// quarter of the interval, so that a key of varied latency is not slowed
+// much more). The key's first attempt is compared with nothing: the next
+// leaves as much later as it took.
+func (k *keyState) finished(start, end time.Time) {
+	rtt := end.Sub(start)
+	first := k.fastest == 0
+	if first || rtt < k.fastest {
+		k.fastest = rtt
+	}
+	if k.limiter == nil || k.limiter.Burst() > 1 || !start.Equal(k.lastSent) ||
+		(k.learner != nil && (k.learner.pending || k.learner.slowStart)) {
+		return // no steady rate to keep the next attempt's distance at
+	}
+	limit := float64(k.limiter.Limit())
+	if limit <= 0 || math.IsInf(limit, 1) {
+		return
+	}
+	interval := time.Duration(float64(time.Second) / limit)
+	late := rtt - k.fastest
+	if first {
+		// Nothing to compare with, and the first attempt dialled: it
+		// may all have been late.
+		late = rtt
+	}
+	late = min(late, interval/4)
+	if hold := start.Add(interval + late); late > 0 && hold.After(k.holdUntil) {
+		k.holdUntil = hold
 	}
 }
 

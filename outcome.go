@@ -32,6 +32,9 @@ func (r *runner[T]) settle(i int, o outcome, err error, saturated bool, now time
 	t.last = o
 	var fe *Error
 	classed := errors.As(err, &fe)
+	if !(classed && fe.Throttled) && o.reason != ReasonLocalResources {
+		t.key.finished(t.attemptStart, now)
+	}
 	switch {
 	case r.stopping:
 	case classed && fe.Throttled:

@@ -158,6 +158,37 @@ func TestKeyRateOfBurstOneLeavesRoomForJitter(t *testing.T) {
 	}
 }
 
+// At burst 1 an answer slower than the key's fastest may have reached the
+// key late, so the next attempt leaves as much later (up to a quarter of the
+// interval): two attempts must not reach a no-burst key closer than its rate.
+func TestSlowAnswerPushesTheNextAttemptAtBurstOne(t *testing.T) {
+	var mu sync.Mutex
+	var starts []time.Time
+	var slow []bool
+	do := func(ctx context.Context) (int, error) {
+		mu.Lock()
+		n := len(starts)
+		starts = append(starts, time.Now())
+		slow = append(slow, n%2 == 1)
+		mu.Unlock()
+		d := 2 * time.Millisecond
+		if n%2 == 1 {
+			d = 60 * time.Millisecond
+		}
+		time.Sleep(d)
+		return 1, nil
+	}
+	allOK(t, fanout.Collect(context.Background(), tasksFor(9, "api", do), fanout.KeyRate(10)))
+	// 10/s at burst 1 is an attempt each 105 ms; after a 60 ms answer (58
+	// ms late) the next waits 26 ms more (a quarter of the interval).
+	for i := 1; i+1 < len(starts); i++ {
+		gap := starts[i+1].Sub(starts[i])
+		if slow[i] && gap < 118*time.Millisecond {
+			t.Errorf("attempt %d came %s after a slow one, want ≥ 118ms (105 + 26)", i+1, gap)
+		}
+	}
+}
+
 func TestGlobalRate(t *testing.T) {
 	var mu sync.Mutex
 	var starts []time.Time
