@@ -1,4 +1,5 @@
-# fanout — `make test` is the README's test command and what .ci/run runs.
+# fanout — `make test` is the README's test command (make lint && go test
+# -race -count=1 ./...), which .ci/run runs.
 GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
