@@ -53,6 +53,21 @@ type Limits struct {
 	Burst int
 }
 
+// Over returns l with its zero fields taken from run: a key's own limits
+// over the run's.
+func (l Limits) Over(run Limits) Limits {
+	if l.Concurrency > 0 {
+		run.Concurrency = l.Concurrency
+	}
+	if l.Rate > 0 {
+		run.Rate = l.Rate
+	}
+	if l.Burst > 0 {
+		run.Burst = l.Burst
+	}
+	return run
+}
+
 // Option configures a run. Options are applied in order over the defaults.
 type Option func(*settings)
 
@@ -187,16 +202,7 @@ func (s *settings) limitsFor(key string) Limits {
 		l = Limits{Concurrency: s.concurrency, Burst: s.burst}
 	}
 	if s.keyLimits != nil && key != "" {
-		o := s.keyLimits(key)
-		if o.Concurrency > 0 {
-			l.Concurrency = o.Concurrency
-		}
-		if o.Rate > 0 {
-			l.Rate = o.Rate
-		}
-		if o.Burst > 0 {
-			l.Burst = o.Burst
-		}
+		l = s.keyLimits(key).Over(l)
 	}
 	return l
 }

@@ -27,32 +27,33 @@ func env(name string) (string, bool) {
 // TestInvalidConfigs checks the exact error of each invalid config in
 // testdata/invalid against the .err file beside it (-update rewrites).
 func TestInvalidConfigs(t *testing.T) {
-	files, _ := filepath.Glob("testdata/invalid/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = config.Parse(filepath.Base(file), data, env)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error spans lines: %q", err)
-			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".err", err.Error()+"\n")
-		})
-	}
+	eachFile(t, "testdata/invalid/*.yaml", func(t *testing.T, file string, data []byte) {
+		_, err := config.Parse(filepath.Base(file), data, env)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("error spans lines: %q", err)
+		}
+		golden(t, strings.TrimSuffix(file, ".yaml")+".err", err.Error()+"\n")
+	})
 }
 
 // TestValidConfigs checks what each valid config in testdata/valid
 // decodes to against its .golden file.
 func TestValidConfigs(t *testing.T) {
-	files, _ := filepath.Glob("testdata/valid/*.yaml")
+	eachFile(t, "testdata/valid/*.yaml", func(t *testing.T, file string, data []byte) {
+		cfg, err := config.Parse(filepath.Base(file), data, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, strings.TrimSuffix(file, ".yaml")+".golden", render(cfg))
+	})
+}
+
+// eachFile runs test as a subtest on every file matching pattern.
+func eachFile(t *testing.T, pattern string, test func(t *testing.T, file string, data []byte)) {
+	files, _ := filepath.Glob(pattern)
 	if len(files) == 0 {
 		t.Fatal("no testdata")
 	}
@@ -62,11 +63,7 @@ func TestValidConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := config.Parse(filepath.Base(file), data, env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", render(cfg))
+			test(t, file, data)
 		})
 	}
 }

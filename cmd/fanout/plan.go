@@ -68,21 +68,12 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 	}
 	worstAttempts := func(n int) int { return n + min(n*f.retries, p.RetryBudget) }
 	for host, n := range counts {
-		h := planHost{Host: host, Targets: n, PerHost: f.perHost, Rate: f.perHostRate}
-		burst := f.burst
+		l := fanout.Limits{Concurrency: f.perHost, Rate: f.perHostRate, Burst: f.burst}
 		if f.hostLimits != nil {
-			l := f.hostLimits(host)
-			if l.Concurrency > 0 {
-				h.PerHost = l.Concurrency
-			}
-			if l.Rate > 0 {
-				h.Rate = l.Rate
-			}
-			if l.Burst > 0 {
-				burst = l.Burst
-			}
+			l = f.hostLimits(host).Over(l)
 		}
-		paced := fanout.PacedRate(h.Rate, burst)
+		h := planHost{Host: host, Targets: n, PerHost: l.Concurrency, Rate: l.Rate}
+		paced := fanout.PacedRate(l.Rate, l.Burst)
 		h.Expected = stage(n, h.PerHost, planLatency, paced, false)
 		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, paced, !f.noAdapt)
 		p.Hosts = append(p.Hosts, h)

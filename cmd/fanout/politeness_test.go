@@ -164,6 +164,19 @@ func TestPlanNumbers(t *testing.T) {
 	if p.Worst != 3.6 || p.RetryBudget != 10 {
 		t.Errorf("one target, 2 retries: worst %v (want 3×1s + 0.2s + 0.4s), budget %d", p.Worst, p.RetryBudget)
 	}
+	// A config's hosts: block is the plan's too: 8 targets at 2 at a time
+	// and 4/s with a burst of 2 (unpaced) take 2s.
+	cfg := writeConfig(t, "checks:\n  - target: http://d.example/\n"+
+		"hosts:\n  d.example:80: {per_host: 2, per_host_rate: 4, burst: 2}\n")
+	var more []string
+	for i := range 7 {
+		more = append(more, fmt.Sprintf("http://d.example/%d", i))
+	}
+	r = runFanout(t, "", append([]string{"check", "--plan", "-o", "json", "--config", cfg}, more...)...)
+	jsonUnmarshal(r.stdout, &p)
+	if len(p.Hosts) != 1 || p.Hosts[0].PerHost != 2 || p.Hosts[0].Rate != 4 || p.Hosts[0].Expected != 2 {
+		t.Errorf("plan with a hosts: block: %+v (%s)", p.Hosts, r.stderr)
+	}
 	text := runFanout(t, "", append([]string{"check", "--plan", "--per-host", "4", "--timeout", "2s", "--retries", "0", "--no-adapt", "--deadline", "30s"}, args...)...)
 	if !strings.Contains(text.stdout, "a.example:80") || !strings.Contains(text.stdout, "worst    50s") {
 		t.Errorf("text plan:\n%s", text.stdout)
