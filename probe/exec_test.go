@@ -333,14 +333,7 @@ func TestExecLeftoverHoldsPipes(t *testing.T) {
 	if o.detail["pipes_held"] != true {
 		t.Errorf("pipes_held %v", o.detail["pipes_held"])
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(o.detail["stdout"].(string)))
-	if err != nil {
-		t.Fatalf("stdout %q", o.detail["stdout"])
-	}
-	if alive(pid) {
-		t.Errorf("grandchild %d still running", pid)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
+	wantGone(t, o.detail, "stdout")
 }
 
 // A background process that lets go of the pipes is killed too when the
@@ -352,12 +345,19 @@ func TestExecLeavesNothing(t *testing.T) {
 	if o.elapsed > 4*time.Second || o.detail["pipes_held"] != nil {
 		t.Errorf("took %v (detail %v)", o.elapsed, o.detail)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(o.detail["stderr"].(string)))
+	wantGone(t, o.detail, "stderr")
+}
+
+// wantGone checks that the process whose pid the command printed on
+// stream is no longer running (and kills it if it is).
+func wantGone(t *testing.T, detail probe.Detail, stream string) {
+	t.Helper()
+	pid, err := strconv.Atoi(strings.TrimSpace(detail[stream].(string)))
 	if err != nil {
-		t.Fatalf("stderr %q", o.detail["stderr"])
+		t.Fatalf("%s %q", stream, detail[stream])
 	}
 	if alive(pid) {
-		t.Errorf("background process %d still running", pid)
+		t.Errorf("process %d left running", pid)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
