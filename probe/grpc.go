@@ -53,17 +53,8 @@ func newGRPCSpec() Spec { return &GRPCSpec{} }
 // Build returns the gRPC check of target: grpc://host:port, with nothing
 // after the port but an optional "/". The TLS files are read now.
 func (s *GRPCSpec) Build(u *url.URL) (Check, error) {
-	switch {
-	case u == nil:
-		return nil, errors.New("a grpc check needs a target")
-	case u.Port() == "":
-		return nil, errors.New("grpc target needs a port (grpc://host:port)")
-	case u.User != nil:
-		return nil, errors.New("grpc target takes no user info")
-	case u.Path != "" && u.Path != "/":
-		return nil, fmt.Errorf("grpc target takes no path (got %q); name the service in the grpc block's service field", u.Path)
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, errors.New("grpc target takes no query")
+	if err := hostOnly(u, "grpc", true, "; name the service in the grpc block's service field"); err != nil {
+		return nil, err
 	}
 	c := &GRPC{Address: net.JoinHostPort(u.Hostname(), u.Port()), Service: s.Service}
 	if !s.TLS {

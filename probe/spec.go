@@ -42,6 +42,25 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// hostOnly checks a target that is a host and port and nothing more
+// (kind://host:port, an optional "/"): no user info, path or query. A
+// port is required if needPort; pathHint is added to the path's error.
+func hostOnly(u *url.URL, kind string, needPort bool, pathHint string) error {
+	switch {
+	case u == nil:
+		return fmt.Errorf("a %s check needs a target", kind)
+	case needPort && u.Port() == "":
+		return fmt.Errorf("%s target needs a port (%s://host:port)", kind, kind)
+	case u.User != nil:
+		return fmt.Errorf("%s target takes no user info", kind)
+	case u.Path != "" && u.Path != "/":
+		return fmt.Errorf("%s target takes no path (got %q)%s", kind, u.Path, pathHint)
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Errorf("%s target takes no query", kind)
+	}
+	return nil
+}
+
 // fieldErr returns a *FieldError for the field at path.
 func fieldErr(err error, path ...string) *FieldError {
 	return &FieldError{Path: path, Err: err}

@@ -60,17 +60,8 @@ var _ Spec = (*TCPSpec)(nil)
 // Build returns the TCP check of target: tcp://host:port, with nothing
 // after the port but an optional "/".
 func (s *TCPSpec) Build(u *url.URL) (Check, error) {
-	switch {
-	case u == nil:
-		return nil, errors.New("a tcp check needs a target")
-	case u.Port() == "":
-		return nil, errors.New("tcp target needs a port (tcp://host:port)")
-	case u.User != nil:
-		return nil, errors.New("tcp target takes no user info")
-	case u.Path != "" && u.Path != "/":
-		return nil, fmt.Errorf("tcp target takes no path (got %q)", u.Path)
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, errors.New("tcp target takes no query")
+	if err := hostOnly(u, "tcp", true, ""); err != nil {
+		return nil, err
 	}
 	re, err := compileRegex(s.ExpectRegex, "expect_regex")
 	if err != nil {

@@ -54,15 +54,8 @@ func newTLSSpec() Spec { return &TLSSpec{} }
 // default, with nothing after the port but an optional "/". It reads the
 // CA and client certificate files now.
 func (s *TLSSpec) Build(u *url.URL) (Check, error) {
-	switch {
-	case u == nil:
-		return nil, errors.New("a tls check needs a target")
-	case u.User != nil:
-		return nil, errors.New("tls target takes no user info")
-	case u.Path != "" && u.Path != "/":
-		return nil, fmt.Errorf("tls target takes no path (got %q)", u.Path)
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, errors.New("tls target takes no query")
+	if err := hostOnly(u, "tls", false, ""); err != nil {
+		return nil, err
 	}
 	if s.MinDaysLeft < 0 {
 		return nil, fieldErrf([]string{"min_days_left"}, "must be 0 or more, got %d", s.MinDaysLeft)
