@@ -118,18 +118,18 @@ func (l *rateLearner) measureFirst(accepted int) {
 func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 	lower, middle, tight, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
 	switch {
-	case ok && tight:
-		// Only the rate that ran explains the throttle: the sends met
-		// the key's rate exactly, or timing jitter moved one. Keep the
-		// rate; leave more room between attempts.
-		l.allowance = min(2*l.allowance, maxJitterAllowance)
-		j := jitterMargin(l.burst, middle, l.allowance)
-		l.estimate, l.ceiling = lower*j, middle*j
-		l.rate = l.estimate
 	case ok:
+		margin := steadyMargin
+		if tight {
+			// Only the rate that ran explains the throttle: the sends
+			// met the key's rate exactly, or timing jitter moved one.
+			// Keep the rate; leave more room between attempts.
+			l.allowance = min(2*l.allowance, maxJitterAllowance)
+			margin = 1
+		}
 		j := jitterMargin(l.burst, middle, l.allowance)
 		l.estimate, l.ceiling = lower*j, middle*j
-		l.rate = steadyMargin * l.estimate
+		l.rate = margin * l.estimate
 	default:
 		// No token bucket of our burst explains the throttle: assume
 		// less burst and a slower key.

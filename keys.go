@@ -98,37 +98,33 @@ func (k *keyState) started(now time.Time) {
 }
 
 // finished notes the round trip of an answered attempt (not a throttle,
-// which comes back faster) that started at start. At
-// burst 1 an attempt slower than the key's fastest may have reached the key
-// late by as much, and the next one, leaving on time, early: a key that
-// lets no burst through throttles two attempts that arrive closer than its
-// rate allows. So the next attempt leaves that much later too (at most a
-// quarter of the interval, so that a key of varied latency is not slowed
-// much more). The key's first attempt is compared with nothing: the next
-// leaves as much later as it took.
+// which comes back faster) that started at start. At burst 1 an attempt
+// slower than the key's fastest may have reached the key late by as much,
+// and the next one, leaving on time, early: a key that lets no burst
+// through throttles two attempts that arrive closer than its rate allows.
+// So the next attempt leaves that much later too, at most a quarter of the
+// interval (a key of varied latency is not slowed much more). The key's
+// first attempt has nothing to compare with, and it dialled: all of it may
+// have been late.
 func (k *keyState) finished(start, end time.Time) {
 	rtt := end.Sub(start)
-	first := k.fastest == 0
-	if first || rtt < k.fastest {
+	late := rtt
+	if k.fastest > 0 {
+		late = rtt - k.fastest
+	}
+	if k.fastest == 0 || rtt < k.fastest {
 		k.fastest = rtt
 	}
-	if k.limiter == nil || k.limiter.Burst() > 1 || !start.Equal(k.lastSent) ||
+	if late <= 0 || k.limiter == nil || k.limiter.Burst() > 1 || !start.Equal(k.lastSent) ||
 		(k.learner != nil && (k.learner.pending || k.learner.slowStart)) {
-		return // no steady rate to keep the next attempt's distance at
+		return // not late, or no steady rate to keep the next attempt's distance at
 	}
 	limit := float64(k.limiter.Limit())
 	if limit <= 0 || math.IsInf(limit, 1) {
 		return
 	}
 	interval := time.Duration(float64(time.Second) / limit)
-	late := rtt - k.fastest
-	if first {
-		// Nothing to compare with, and the first attempt dialled: it
-		// may all have been late.
-		late = rtt
-	}
-	late = min(late, interval/4)
-	if hold := start.Add(interval + late); late > 0 && hold.After(k.holdUntil) {
+	if hold := start.Add(interval + min(late, interval/4)); hold.After(k.holdUntil) {
 		k.holdUntil = hold
 	}
 }
