@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -14,14 +15,21 @@ import (
 // adaptive limiters we know (Netflix's, failsafe-go's) watch latency, not
 // throttles, and none models the token bucket most APIs run.
 //
+//  0. Ramp: a key with no configured rate starts paced (keyState.rampWait).
+//     A key that lets no burst through throttles the first gap its rate
+//     does not allow, which brackets its rate within 15% for one throttle
+//     (fromRamp); the key then runs at that rate, and the next throttle
+//     tests the guess (retestRamp). A key that throttles only after the
+//     ramp, or at its first paced attempt, goes through 1 to 4.
 //  1. First throttle: the key accepted A attempts over T before it, and asks
 //     for a pause P. Its rate is at least about A/(T+P) (exact for a limiter
-//     that allows A per window of P) and its burst about A. A is counted
+//     that allows A per window of P) and its burst about the part of A that
+//     came unpaced, after the ramp. A is counted
 //     when the pause ends, so that the answers still in flight when the
 //     throttle came back (throttles come back fast) are counted too.
 //  2. Slow start: after the pause the rate starts there and doubles every
-//     slowStartDoubling, with a burst of 80% of A (the key's bucket refilled
-//     during the pause), until the key throttles again.
+//     slowStartDoubling, with a burst of 80% of that (the key's bucket, and
+//     ours, refilled during the pause), until the key throttles again.
 //  3. The second throttle pins the rate: replaying the attempts sent since
 //     the pause against a token bucket of the learned burst (empty at the
 //     throttle before the pause, refilled during it) gives the range
@@ -48,7 +56,20 @@ const (
 	jitterAllowance    = 5 * time.Millisecond
 	maxJitterAllowance = 40 * time.Millisecond
 	tightBracket       = 0.001 // a bracket of rates this narrow is the rate that ran
+
+	// The ramp (keyState.rampWait): a key's first attempts leave
+	// rampFirstGap apart, each gap rampFactor of the last, until the gap
+	// is under rampEndGap: 16 attempts over 0.37 s, from 16.7/s to 200/s.
+	rampFirstGap = 60 * time.Millisecond
+	rampFactor   = 0.85
+	rampEndGap   = 5 * time.Millisecond
 )
+
+// rampGap is the least gap between a key's attempts n and n+1 (n ≥ 1)
+// during its ramp.
+func rampGap(n int) time.Duration {
+	return time.Duration(float64(rampFirstGap) * math.Pow(rampFactor, float64(n-1)))
+}
 
 // fullBucket as a refill time means the key's bucket was full at resume.
 const fullBucket = time.Duration(math.MaxInt64)
@@ -73,6 +94,7 @@ type rateLearner struct {
 	resumeAt  time.Time       // end of the last pause
 	refill    time.Duration   // how long the key's bucket refilled before resumeAt
 	sends     []time.Duration // attempts started since resumeAt, as offsets
+	ramp      rampGuess       // what the key's ramp told, while no throttle refuted it
 }
 
 func newRateLearner(maxRate, maxBurst float64) *rateLearner {
@@ -94,17 +116,19 @@ func (l *rateLearner) firstThrottle(now time.Time, pause time.Duration, epochSta
 }
 
 // measureFirst sets the starting rate and burst once the first pause is
-// over, from the number of attempts the key accepted by then.
-func (l *rateLearner) measureFirst(accepted int) {
+// over, from the number of attempts the key accepted by then: all of them
+// (accepted), and those that came unpaced (burstAccepted; see
+// keyState.burstMark), which alone say how much burst the key allows.
+func (l *rateLearner) measureFirst(accepted, burstAccepted int) {
 	a := math.Max(1, float64(accepted))
 	span := l.resumeAt.Sub(l.epochStart).Seconds()
 	l.rate = math.Max(minLearnedRate, a/span)
-	// The key let A through in a burst only if it throttled soon: after
-	// a longer run T, it lets about A per T through, so A·P/T per pause
-	// P. Never more than our own configured burst: the replay models the
-	// bucket our attempts met, and they never came faster.
+	// The key let them through in a burst only if it throttled soon:
+	// after a longer run T, it lets about A per T through, so A·P/T per
+	// pause P. Never more than our own configured burst: the replay
+	// models the bucket our attempts met, and they never came faster.
 	before := l.throttleAt.Sub(l.epochStart).Seconds()
-	l.burst = a
+	l.burst = math.Max(1, float64(burstAccepted))
 	if pause := l.refill.Seconds(); before > pause {
 		l.burst = math.Max(1, a*pause/before)
 	}
@@ -113,11 +137,81 @@ func (l *rateLearner) measureFirst(accepted int) {
 	l.pending = false
 }
 
+// fromRamp learns from a throttle during the key's paced start (see
+// keyState.rampWait): the key, its bucket full at its first attempt, let
+// every paced attempt through but the one sent at throttledAt. A key that
+// lets no burst through does exactly that at the first gap shorter than
+// its rate allows, so its rate lies between the last two gaps, 15% apart.
+// The key then runs at that rate (see holdRamp). A key with a burst can
+// throttle during the ramp too: the next throttle tests the guess (see
+// retestRamp). fromRamp returns false, and learns nothing, if no bucket of
+// one explains the throttle or the first paced attempt was throttled (the
+// key is slower than the ramp's first pace).
+func (l *rateLearner) fromRamp(now time.Time, sends []time.Duration, throttledAt, pause time.Duration) bool {
+	lo, hi, ok := bracketRates(sends, throttledAt, 1, fullBucket)
+	if !ok || lo <= minLearnedRate {
+		return false
+	}
+	l.ramp = rampGuess{sends: slices.Clone(sends), throttledAt: throttledAt, lo: lo, hi: hi}
+	l.burst = 1
+	l.holdRamp()
+	l.resume(now.Add(pause))
+	l.refill = pause
+	return true
+}
+
+// rampGuess is the rate a key's ramp told, until a throttle refutes it.
+type rampGuess struct {
+	sends       []time.Duration // the ramp's attempts, from the key's first
+	throttledAt time.Duration
+	lo, hi      float64 // the rates of a bucket of one that explain them
+}
+
+// holdRamp runs the key at one attempt per max(1/lo + allowance/2, 1/middle
+// + allowance): room for timing jitter over the middle of the ramp's
+// bracket, and at least half of it over the slowest rate it allows. The
+// rate is held, not grown: the ramp measured it.
+func (l *rateLearner) holdRamp() {
+	a := l.allowance.Seconds()
+	middle := (l.ramp.lo + l.ramp.hi) / 2
+	gap := math.Max(1/l.ramp.lo+a/2, 1/middle+a)
+	l.estimate = 1 / gap
+	l.ceiling = l.estimate / steadyCeiling // current() holds the rate at steadyCeiling × ceiling
+	l.rate = l.estimate
+	l.slowStart = false
+	l.pending = false
+}
+
+// retestRamp judges the ramp's guess on the key's next throttle: it came
+// at a pace the guess says the key allows, after the key accepted the n
+// attempts sent since the pause. Either the key has a burst (it refilled
+// during the pause, and ran dry), and the ramp replayed with a burst of n
+// gives its rate; or no such burst explains the ramp's throttle, which a
+// bucket of one alone did: this one was timing jitter, and the allowance
+// doubles.
+func (l *rateLearner) retestRamp(throttledAt time.Duration) {
+	n := sort.Search(len(l.sends), func(i int) bool { return l.sends[i] >= throttledAt })
+	burst := float64(max(2, n))
+	lo, hi, ok := bracketRates(l.ramp.sends, l.ramp.throttledAt, burst, fullBucket)
+	if !ok {
+		l.allowance = min(2*l.allowance, maxJitterAllowance)
+		l.holdRamp()
+		return
+	}
+	l.ramp = rampGuess{}
+	l.burst = math.Min(burst, l.maxBurst)
+	l.estimate = math.Max(minLearnedRate, math.Max(lo, hi/2))
+	l.ceiling = math.Max(minLearnedRate, (lo+hi)/2)
+	l.rate = steadyMargin * l.estimate
+}
+
 // throttle re-measures the rate after a throttle of the attempt sent at
 // sentAt.
 func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 	lower, middle, tight, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
 	switch {
+	case l.ramp.lo > 0:
+		l.retestRamp(sentAt.Sub(l.resumeAt))
 	case ok:
 		margin := steadyMargin
 		if tight {
@@ -210,24 +304,49 @@ func (l *rateLearner) apply(now time.Time, lim *rate.Limiter) {
 	if old := lim.Limit(); math.Abs(float64(r-old)) > 0.005*float64(old) {
 		lim.SetLimitAt(now, r)
 	}
-	b := int(math.Max(1, math.Min(l.maxBurst, math.Floor(burstShare*l.burst))))
-	if lim.Burst() != b {
+	if b := l.limiterBurst(); lim.Burst() != b {
 		lim.SetBurstAt(now, b)
 	}
 }
 
+// limiterBurst is the burst our limiter allows the key: burstShare of the
+// key's, never more than configured.
+func (l *rateLearner) limiterBurst() int {
+	return int(math.Max(1, math.Min(l.maxBurst, math.Floor(burstShare*l.burst))))
+}
+
 // estimateRate replays sends (offsets since the end of a pause) against
-// token buckets of size burst and different rates. The bucket was empty at
-// the throttle that started the pause and refilled for refill. It returns
-// two points of the range of rates under which every send before the one at
-// throttledAt found a token and that one did not: a safe guess (the lower
-// end, or half the upper end if more) and the middle. tight says the range
-// is a single rate (the sends were evenly spaced at it). ok is false if no
-// rate explains the throttle.
+// token buckets of size burst and different rates (see bracketRates). It
+// returns two points of the range of rates it finds: a safe guess (the
+// lower end, or half the upper end if more) and the middle. tight says the
+// range is a single rate (the sends were evenly spaced at it). ok is false
+// if no rate explains the throttle.
 func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float64, refill time.Duration) (lower, middle float64, tight, ok bool) {
-	idx := sort.Search(len(sends), func(i int) bool { return sends[i] >= throttledAt })
-	if idx == len(sends) {
+	lo, hi, ok := bracketRates(sends, throttledAt, burst, refill)
+	if !ok {
 		return 0, 0, false, false
+	}
+	// The lower end is exact when the sends were dense, and 0 when the
+	// throttled send was the first: then half the upper end is the guess.
+	tight = lo > minLearnedRate && hi <= lo*(1+tightBracket)
+	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), tight, true
+}
+
+// bracketRates replays sends (offsets from a start) against token buckets
+// of size burst and different rates. The bucket was empty at the start and
+// refilled for refill before it (fullBucket: it was full). It returns the
+// range [lo, hi) of rates under which every send before the one at
+// throttledAt found a token and that one did not; ok is false if there is
+// none.
+func bracketRates(sends []time.Duration, throttledAt time.Duration, burst float64, refill time.Duration) (lo, hi float64, ok bool) {
+	// Sends that left together (one dispatch) reach the key in any order:
+	// the throttled one is taken for the last of them.
+	idx := sort.Search(len(sends), func(i int) bool { return sends[i] > throttledAt }) - 1
+	if idx < 0 || sends[idx] != throttledAt {
+		// Not among the sends: the first one after it stands in.
+		if idx++; idx == len(sends) {
+			return 0, 0, false
+		}
 	}
 	passes := func(r float64) (earlierOK, throttledOK bool) {
 		level, last := burst, time.Duration(0)
@@ -244,15 +363,15 @@ func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float6
 		}
 		return true, true
 	}
-	lo := bisect(func(r float64) bool { ok, _ := passes(r); return ok })
-	hi := bisect(func(r float64) bool { _, ok := passes(r); return ok })
-	if lo > hi || hi >= maxLearnedRate {
-		return 0, 0, false, false
+	if _, throttledOK := passes(0); throttledOK {
+		return 0, 0, false // the burst alone let the throttled send through
 	}
-	// The lower end is exact when the sends were dense, and 0 when the
-	// throttled send was the first: then half the upper end is the guess.
-	tight = lo > minLearnedRate && hi <= lo*(1+tightBracket)
-	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), tight, true
+	lo = bisect(func(r float64) bool { ok, _ := passes(r); return ok })
+	hi = bisect(func(r float64) bool { _, ok := passes(r); return ok })
+	if lo > hi || hi >= maxLearnedRate {
+		return 0, 0, false
+	}
+	return lo, hi, true
 }
 
 // bisect returns the least rate in [0, maxLearnedRate] at which pred, false

@@ -51,7 +51,7 @@ func TestLearnerSlowStartDoublesThenHolds(t *testing.T) {
 	l := newRateLearner(0, 1)
 	t0 := time.Now()
 	l.firstThrottle(t0, time.Second, t0.Add(-100*time.Millisecond))
-	l.measureFirst(11) // 11 accepted over 0.1s + a 1s pause: 10/s
+	l.measureFirst(11, 11) // 11 accepted over 0.1s + a 1s pause: 10/s
 	if r := l.current(t0.Add(time.Second)); math.Abs(r-10) > 0.01 {
 		t.Errorf("rate at resume %.2f, want 10", r)
 	}
@@ -69,7 +69,7 @@ func TestLearnerNeverExceedsTheConfiguredRate(t *testing.T) {
 	l := newRateLearner(5, 1)
 	t0 := time.Now()
 	l.firstThrottle(t0, time.Second, t0.Add(-time.Second))
-	l.measureFirst(100)
+	l.measureFirst(100, 100)
 	// At burst 1 the configured rate is paced: 5 ms more between attempts.
 	if r := l.current(t0.Add(time.Minute)); r != PacedRate(5, 1) || r > 5 {
 		t.Errorf("rate %.3f, want the configured 5/s paced to %.3f", r, PacedRate(5, 1))
@@ -83,7 +83,7 @@ func TestThrottleAtTheRateThatRanWidensTheAllowance(t *testing.T) {
 	l := newRateLearner(0, 1)
 	t0 := time.Now()
 	l.firstThrottle(t0, time.Second, t0.Add(-10*time.Millisecond))
-	l.measureFirst(1)
+	l.measureFirst(1, 1)
 	resume := t0.Add(time.Second)
 	var last time.Time
 	for i := range 10 {
@@ -111,18 +111,152 @@ func TestFirstThrottleLateInARunIsNoBurst(t *testing.T) {
 		rate, burst float64
 		before      time.Duration
 		accepted    int
+		unpaced     int // accepted of the attempts the ramp did not pace
 		wantBurst   float64
 	}{
-		{"throttled in the first wave", 0, 1, 50 * time.Millisecond, 10, 10},
-		{"throttled after 20 s", 0, 1, 20 * time.Second, 100, 5},
-		{"our burst caps it", 5, 1, 50 * time.Millisecond, 10, 1},
+		{"throttled in the first wave", 0, 1, 50 * time.Millisecond, 10, 10, 10},
+		{"throttled after 20 s", 0, 1, 20 * time.Second, 100, 100, 5},
+		{"our burst caps it", 5, 1, 50 * time.Millisecond, 10, 10, 1},
+		{"right after the ramp", 0, 1, 400 * time.Millisecond, 22, 6, 6},
 	} {
 		l := newRateLearner(tc.rate, tc.burst)
 		t0 := time.Now()
 		l.firstThrottle(t0, time.Second, t0.Add(-tc.before))
-		l.measureFirst(tc.accepted)
+		l.measureFirst(tc.accepted, tc.unpaced)
 		if l.burst != tc.wantBurst {
 			t.Errorf("%s: burst %.2f, want %.2f", tc.name, l.burst, tc.wantBurst)
 		}
+	}
+}
+
+// rampSends returns the offsets of a key's first n attempts at the ramp's
+// pace, each leaving when the ramp allows.
+func rampSends(n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := 1; i < n; i++ {
+		out[i] = out[i-1] + rampGap(i)
+	}
+	return out
+}
+
+// firstTooFast returns the index of the ramp's first attempt that a key of
+// perSecond with no burst throttles: the first gap shorter than 1/rate.
+func firstTooFast(sends []time.Duration, perSecond float64) int {
+	for i := 1; i < len(sends); i++ {
+		if (sends[i]-sends[i-1]).Seconds()*perSecond < 1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// A key of 50/s that lets no burst through throttles the ramp's first gap
+// under 20 ms: the ramp's last two gaps bracket its rate, and the key runs
+// under it with room for jitter, not at a guess a throttle must correct.
+func TestRampBracketsARateWithoutBurst(t *testing.T) {
+	for _, rate := range []float64{20, 50, 120} {
+		sends := rampSends(16)
+		i := firstTooFast(sends, rate)
+		l := newRateLearner(0, 1)
+		t0 := time.Now()
+		if !l.fromRamp(t0, sends[:i+1], sends[i], time.Second) {
+			t.Fatalf("%g/s: the ramp's throttle taught nothing", rate)
+		}
+		lo, hi := 1/(sends[i-1]-sends[i-2]).Seconds(), 1/(sends[i]-sends[i-1]).Seconds()
+		if math.Abs(l.ramp.lo-lo)/lo > 0.01 || math.Abs(l.ramp.hi-hi)/hi > 0.01 {
+			t.Errorf("%g/s: bracket [%.2f, %.2f), want [%.2f, %.2f): the last accepted and the throttled gap", rate, l.ramp.lo, l.ramp.hi, lo, hi)
+		}
+		// Room for jitter over the slowest rate the bracket allows: at
+		// least half the allowance, at most all of it.
+		a := jitterAllowance.Seconds()
+		if gap := 1 / l.current(t0.Add(time.Minute)); gap < 1/lo+a/2-1e-9 || gap > 1/lo+a+1e-9 {
+			t.Errorf("%g/s: held at a gap of %.2f ms, want within [%.2f, %.2f] ms", rate, gap*1000, (1/lo+a/2)*1000, (1/lo+a)*1000)
+		}
+	}
+}
+
+// A key slower than the ramp's first pace throttles its first paced
+// attempt: the ramp knows no lower bound, and the learner starts as after a
+// first wave.
+func TestRampThrottledAtOnceTeachesNothing(t *testing.T) {
+	sends := rampSends(2)
+	if l := newRateLearner(0, 1); l.fromRamp(time.Now(), sends, sends[1], time.Second) {
+		t.Errorf("a throttle of the first paced attempt gave a bracket [%.2f, %.2f)", l.ramp.lo, l.ramp.hi)
+	}
+}
+
+// The ramp's guess (no burst) is tested at the next throttle. A key of 5/s
+// with a burst of 2 throttles the ramp early and looks like a faster key
+// without burst; after the pause it lets 2 through and throttles the third,
+// at a pace the guess says it allows: it has a burst, and the ramp replayed
+// with a burst of 2 tells its rate.
+func TestRampGuessRefutedByABurst(t *testing.T) {
+	const rate, burst = 5.0, 2.0
+	sends := rampSends(16)
+	level, i := burst, 0
+	for i = range sends {
+		if i > 0 {
+			level = math.Min(burst, level+rate*(sends[i]-sends[i-1]).Seconds())
+		}
+		if level < 1 {
+			break
+		}
+		level--
+	}
+	l := newRateLearner(0, 1)
+	t0 := time.Now()
+	if !l.fromRamp(t0, sends[:i+1], sends[i], time.Second) {
+		t.Fatal("the ramp's throttle taught nothing")
+	}
+	guess := l.current(t0.Add(time.Second))
+	resume := t0.Add(time.Second)
+	gap := time.Duration(float64(time.Second) / guess)
+	for j := range 3 {
+		l.sent(resume.Add(time.Duration(j) * gap))
+	}
+	third := resume.Add(2 * gap)
+	l.throttle(third.Add(time.Millisecond), third, time.Second)
+	if l.ramp.lo != 0 || l.burst != 2 {
+		t.Errorf("after the refuting throttle: ramp %+v, burst %.0f; want the guess dropped and a burst of 2", l.ramp, l.burst)
+	}
+	if r := l.current(third.Add(time.Hour)); r > rate || r >= guess {
+		t.Errorf("rate %.2f/s after the refutation (guess was %.2f/s), want ≤ the key's %g/s", r, guess, rate)
+	}
+}
+
+// A throttle after many attempts at the held pace is no burst (no bucket of
+// that many explains the ramp's throttle): it was timing jitter, so the
+// allowance doubles and the ramp's bracket stands.
+func TestJitterThrottleAfterTheRampWidensTheAllowance(t *testing.T) {
+	sends := rampSends(16)
+	i := firstTooFast(sends, 50)
+	l := newRateLearner(0, 1)
+	t0 := time.Now()
+	l.fromRamp(t0, sends[:i+1], sends[i], time.Second)
+	held := l.current(t0.Add(time.Second))
+	resume := t0.Add(time.Second)
+	gap := time.Duration(float64(time.Second) / held)
+	var last time.Time
+	for j := range 30 {
+		last = resume.Add(time.Duration(j) * gap)
+		l.sent(last)
+	}
+	l.throttle(last.Add(time.Millisecond), last, time.Second)
+	if l.ramp.lo == 0 || l.allowance != 2*jitterAllowance {
+		t.Errorf("ramp %+v, allowance %s: want the bracket kept and the allowance doubled", l.ramp, l.allowance)
+	}
+	if r := l.current(last.Add(time.Hour)); r >= held {
+		t.Errorf("held at %.2f/s after a jitter throttle, was %.2f/s: want more room", r, held)
+	}
+}
+
+// Sends that leave in one dispatch reach the key in any order: whichever
+// the key throttled, the replay takes it for the last of them. Four at once
+// after a 300 ms pause, the fourth throttled, tell a key of 10 to 13.3/s.
+func TestSimultaneousSendsThrottleTheLast(t *testing.T) {
+	sends := []time.Duration{0, 0, 0, 0}
+	lo, hi, ok := bracketRates(sends, 0, 6, 300*time.Millisecond)
+	if !ok || math.Abs(lo-10) > 0.01 || math.Abs(hi-40.0/3) > 0.01 {
+		t.Errorf("bracket [%.2f, %.2f) ok %v, want [10, 13.33)", lo, hi, ok)
 	}
 }

@@ -24,6 +24,16 @@ type keyState struct {
 	consecThrottles int
 	lastCut         time.Time // of the concurrency, on timeouts and overload
 
+	// ramping: the key's first attempts are paced (see rampWait);
+	// rampSends are their offsets from firstSent.
+	ramping   bool
+	rampSends []time.Duration
+	// burstMark: answers to attempts started from then on are counted in
+	// markedAccepted, the key's burst as measureFirst sees it (attempts
+	// the ramp paced came at the key's rate, not in a burst).
+	burstMark      time.Time
+	markedAccepted int
+
 	firstSent                      time.Time
 	lastSent                       time.Time     // start of the key's latest attempt
 	fastest                        time.Duration // the shortest round trip seen
@@ -34,6 +44,7 @@ type keyState struct {
 
 func newKeyState(l Limits, adaptive bool) *keyState {
 	k := &keyState{configured: l, limit: float64(l.Concurrency), adaptive: adaptive}
+	k.ramping = adaptive && l.Rate <= 0 && !l.NoRamp
 	if l.Rate > 0 {
 		k.limiter = rate.NewLimiter(rate.Limit(PacedRate(l.Rate, l.Burst)), l.Burst)
 	}
@@ -48,7 +59,28 @@ func (k *keyState) runnable(now time.Time) bool {
 
 // rateWait returns how long until the key's rate admits an attempt.
 func (k *keyState) rateWait(now time.Time) time.Duration {
-	return max(k.tokenRateWait(now), k.holdUntil.Sub(now))
+	return max(k.tokenRateWait(now), k.holdUntil.Sub(now), k.rampWait(now))
+}
+
+// rampWait paces a key's first attempts: attempt n+1 leaves at least
+// rampGap(n) after attempt n, until that gap is under rampEndGap. The key
+// that throttles during the ramp did so at a known pace (see learn).
+func (k *keyState) rampWait(now time.Time) time.Duration {
+	if !k.ramping || k.attempts == 0 {
+		return 0
+	}
+	gap := rampGap(k.attempts)
+	if gap < rampEndGap {
+		k.endRamp(now)
+		return 0
+	}
+	return k.lastSent.Add(gap).Sub(now)
+}
+
+func (k *keyState) endRamp(now time.Time) {
+	k.ramping = false
+	k.burstMark = now
+	k.markedAccepted = 0
 }
 
 func (k *keyState) tokenRateWait(now time.Time) time.Duration {
@@ -56,7 +88,10 @@ func (k *keyState) tokenRateWait(now time.Time) time.Duration {
 		return tokenWait(k.limiter, now)
 	}
 	if k.learner.pending {
-		k.learner.measureFirst(k.acceptedN)
+		k.learner.measureFirst(k.acceptedN, k.markedAccepted)
+		// The key's bucket refilled during the pause, and ours does
+		// too: a new limiter starts full (SetBurst adds no tokens).
+		k.limiter = rate.NewLimiter(rate.Limit(k.learner.current(now)), k.learner.limiterBurst())
 	}
 	k.learner.apply(now, k.limiter)
 	w := tokenWait(k.limiter, now)
@@ -89,6 +124,9 @@ func (k *keyState) started(now time.Time) {
 	k.running++
 	k.attempts++
 	k.lastSent = now
+	if k.ramping {
+		k.rampSends = append(k.rampSends, now.Sub(k.firstSent))
+	}
 	if k.limiter != nil {
 		k.limiter.AllowN(now, 1)
 	}
@@ -129,11 +167,15 @@ func (k *keyState) finished(start, end time.Time) {
 	}
 }
 
-// accepted records an answer that was not a throttle; saturated says the
-// key was running at its limit, so the limit was what held it back.
-func (k *keyState) accepted(now time.Time, saturated bool) {
+// accepted records an answer that was not a throttle to an attempt
+// started at sentAt; saturated says the key was running at its limit, so
+// the limit was what held it back.
+func (k *keyState) accepted(now, sentAt time.Time, saturated bool) {
 	k.consecThrottles = 0
 	k.acceptedN++
+	if !sentAt.Before(k.burstMark) {
+		k.markedAccepted++
+	}
 	if k.adaptive && saturated && k.limit < float64(k.configured.Concurrency) {
 		// Additive increase: one more slot per limit's worth of answers.
 		k.limit = min(float64(k.configured.Concurrency), k.limit+1/k.limit)
@@ -187,14 +229,20 @@ func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause ti
 
 // learn updates the key's learned rate after a fresh throttle.
 func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
+	ramped := k.ramping
+	if ramped {
+		k.endRamp(now)
+	}
 	switch {
 	case k.learner == nil:
 		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
-		k.learner.firstThrottle(now, pause, epochStart)
+		if !ramped || !k.learner.fromRamp(now, k.rampSends, sentAt.Sub(k.firstSent), pause) {
+			k.learner.firstThrottle(now, pause, epochStart)
+		}
 	case k.learner.pending:
 		// Throttled again before the first pause was measured: measure
 		// it now, then as any later throttle.
-		k.learner.measureFirst(k.acceptedN)
+		k.learner.measureFirst(k.acceptedN, k.markedAccepted)
 		k.learner.throttle(now, sentAt, pause)
 	default:
 		k.learner.throttle(now, sentAt, pause)

@@ -51,6 +51,10 @@ type Limits struct {
 	Rate float64
 	// Burst is how many attempts may start at once within Rate.
 	Burst int
+	// NoRamp starts the key at full speed, for keys that never throttle
+	// (local commands): an adaptive run otherwise paces a key's first
+	// attempts (see Adaptive).
+	NoRamp bool
 }
 
 // Over returns l with its zero fields taken from run: a key's own limits
@@ -65,6 +69,7 @@ func (l Limits) Over(run Limits) Limits {
 	if l.Burst > 0 {
 		run.Burst = l.Burst
 	}
+	run.NoRamp = run.NoRamp || l.NoRamp
 	return run
 }
 
@@ -158,7 +163,12 @@ func RetryBudget(fraction float64) Option { return func(s *settings) { s.retryBu
 
 // Adaptive turns the per-key adaptive limits on or off (default on): a
 // key's concurrency and rate are cut when it throttles or times out and
-// grow back while it answers, never above what was configured.
+// grow back while it answers, never above what was configured. A key with
+// no configured rate (and not NoRamp) also starts paced: its first attempts
+// leave 60 ms apart, each gap 15% shorter than the last, until the gap is
+// under 5 ms (16 attempts, 0.37 s); then it runs at full speed. A key that
+// lets no burst through throttles at the first gap its rate does not allow,
+// and so tells that rate within 15% for one throttle.
 func Adaptive(on bool) Option { return func(s *settings) { s.adapt = on } }
 
 // WithStats makes the run fill st with its counters when it ends.

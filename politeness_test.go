@@ -85,7 +85,7 @@ func allOK(t *testing.T, results []fanout.Result[int]) {
 func TestThrottlePausesTheKeyForEveryTask(t *testing.T) {
 	b := newBucket(10, 4) // 4 at once, then 10 a second
 	const pause = 400 * time.Millisecond
-	results := fanout.Collect(context.Background(), tasksFor(12, "api", b.api(5*time.Millisecond, pause, nil)))
+	results := fanout.Collect(context.Background(), tasksFor(12, "api", b.api(5*time.Millisecond, pause, nil)), noRamp)
 	allOK(t, results)
 	// The first wave: 8 at once (the per-key limit), 4 accepted, 4
 	// throttled. Nothing may start during the pause that followed.
@@ -128,6 +128,74 @@ func TestLearnedRateKeepsThrottlesFew(t *testing.T) {
 	}
 	if st.Throttled != b.rejected {
 		t.Errorf("stats count %d throttles, the server sent %d", st.Throttled, b.rejected)
+	}
+}
+
+// A key's first attempts are paced: 60 ms apart, each gap 15% shorter,
+// until the gap is under 5 ms; then the key runs at its concurrency limit.
+// NoRamp starts the key at full speed.
+func TestRampPacesAKeysFirstAttempts(t *testing.T) {
+	b := newBucket(1e6, 1e6) // never throttles
+	allOK(t, fanout.Collect(context.Background(), tasksFor(40, "api", b.api(20*time.Millisecond, time.Second, nil))))
+	want := 60 * time.Millisecond
+	for i := 1; i <= 8; i++ {
+		// 5 ms of slack: the gap is measured inside the tasks, whose
+		// goroutines start a little after the dispatcher let them.
+		if gap := b.starts[i].Sub(b.starts[i-1]); gap < want-5*time.Millisecond {
+			t.Errorf("attempt %d started %s after the one before, want ≥ %s", i+1, gap, want)
+		}
+		want = want * 85 / 100
+	}
+	if span := b.starts[len(b.starts)-1].Sub(b.starts[16]); span > 300*time.Millisecond {
+		t.Errorf("after the ramp 24 tasks of 20 ms at 8 a time took %s: the ramp should be over", span)
+	}
+
+	fast := newBucket(1e6, 1e6)
+	allOK(t, fanout.Collect(context.Background(), tasksFor(8, "api", fast.api(20*time.Millisecond, time.Second, nil)), noRamp))
+	if span := fast.starts[7].Sub(fast.starts[0]); span > 15*time.Millisecond {
+		t.Errorf("without a ramp the first 8 starts spanned %s, want them at once", span)
+	}
+}
+
+// A key that lets no burst through throttles the ramp once, at the first
+// gap its rate does not allow; the engine then holds a rate under it with
+// room for jitter, and the key throttles no more.
+func TestRampTellsTheRateOfAKeyWithoutBurst(t *testing.T) {
+	b := newBucket(40, 1)
+	var st fanout.Stats
+	allOK(t, fanout.Collect(context.Background(), tasksFor(50, "api", b.api(5*time.Millisecond, 300*time.Millisecond, nil)),
+		fanout.WithStats(&st)))
+	if b.rejected > 2 {
+		t.Errorf("the key throttled %d requests, want the ramp's one (two with a jitter throttle)", b.rejected)
+	}
+	if r := st.Keys[0].RateEnd; r < 0.7*40 || r > 40 {
+		t.Errorf("learned rate %.2f/s, want within 30%% under the key's 40/s", r)
+	}
+}
+
+// After a first throttle the key's bucket has refilled during the pause, and
+// so has ours: the first attempts after it start at once, up to 80% of what
+// the key accepted before, rather than paced from an empty bucket.
+func TestFirstPauseRefillsTheLearnedBurst(t *testing.T) {
+	b := newBucket(10, 6)
+	const pause = 300 * time.Millisecond
+	allOK(t, fanout.Collect(context.Background(), tasksFor(16, "api", b.api(5*time.Millisecond, pause, nil)), noRamp))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// The first wave: 8 at once, 6 accepted. After the pause, 4 (80%)
+	// start together.
+	after := -1
+	for i := 1; i < len(b.starts); i++ {
+		if b.starts[i].Sub(b.starts[i-1]) > pause-20*time.Millisecond {
+			after = i
+			break
+		}
+	}
+	if after < 0 || after+4 > len(b.starts) {
+		t.Fatalf("no pause in the starts")
+	}
+	if span := b.starts[after+3].Sub(b.starts[after]); span > 20*time.Millisecond {
+		t.Errorf("the first 4 attempts after the pause spanned %s, want them at once", span)
 	}
 }
 
@@ -383,7 +451,9 @@ func TestAdaptiveConcurrencyDropsAndRecovers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		return 1, nil
 	}
-	allOK(t, fanout.Collect(context.Background(), tasksFor(300, "api", do), fanout.PerKey(8)))
+	// No ramp: the throttle comes at full speed, as after a ramp that a
+	// key let through (a throttle during the ramp holds a rate instead).
+	allOK(t, fanout.Collect(context.Background(), tasksFor(300, "api", do), fanout.PerKey(8), noRamp))
 	close(stop)
 	<-sampled
 	// Find the pause (nothing in flight after 8 were), then look at the
@@ -452,8 +522,13 @@ func TestABackoffHoldsNoSlot(t *testing.T) {
 			return 1, nil
 		}},
 	}
-	allOK(t, fanout.Collect(context.Background(), tasks, fanout.PerKey(1)))
+	// No ramp, which would hold b back 60 ms, longer than some backoffs.
+	allOK(t, fanout.Collect(context.Background(), tasks, fanout.PerKey(1), noRamp))
 	if strings.Join(order, "") != "aba" {
 		t.Errorf("order %v: the second task should run while the first waits to retry", order)
 	}
 }
+
+// noRamp starts every key at full speed (see fanout.Adaptive), for tests
+// of what comes after a key's first attempts.
+var noRamp = fanout.KeyLimits(func(string) fanout.Limits { return fanout.Limits{NoRamp: true} })

@@ -50,7 +50,10 @@ func keyLimits(cfg *config.Config) func(string) fanout.Limits {
 	return func(key string) fanout.Limits {
 		var l fanout.Limits
 		if key == "exec" {
+			// Commands run here: they never throttle, so nothing to
+			// ramp up to.
 			l.Concurrency = 2 * runtime.NumCPU()
+			l.NoRamp = true
 		}
 		if cfg == nil {
 			return l
