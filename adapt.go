@@ -17,28 +17,28 @@ import (
 //
 //  0. Ramp: a key with no configured rate starts paced (keyState.rampWait).
 //     A key that lets no burst through throttles the first gap its rate
-//     does not allow, which brackets its rate within 15% for one throttle
-//     (fromRamp); the key then runs at that rate, and the next throttle
-//     tests the guess (retestRamp). A key that throttles only after the
-//     ramp, or at its first paced attempt, goes through 1 to 4.
+//     does not allow, which brackets its rate for one throttle (fromRamp);
+//     the key then runs at that rate, and the next throttle tests the
+//     guess (fitBurst). A key that throttles only after the ramp, or whose
+//     ramp no bucket of one explains, goes through 1 to 4.
 //  1. First throttle: the key accepted A attempts over T before it, and asks
 //     for a pause P. Its rate is at least about A/(T+P) (exact for a limiter
-//     that allows A per window of P) and its burst about the part of A that
-//     came unpaced, after the ramp. A is counted
-//     when the pause ends, so that the answers still in flight when the
-//     throttle came back (throttles come back fast) are counted too.
+//     that allows A per window of P) and its burst what A holds beyond that
+//     rate over T: A·P/(T+P). A is counted when the pause ends, so that the
+//     answers still in flight when the throttle came back (throttles come
+//     back fast) are counted too.
 //  2. Slow start: after the pause the rate starts there and doubles every
 //     slowStartDoubling, with a burst of 80% of that (the key's bucket, and
 //     ours, refilled during the pause), until the key throttles again.
 //  3. The second throttle pins the rate: replaying the attempts sent since
 //     the pause against a token bucket of the learned burst (empty at the
-//     throttle before the pause, refilled during it) gives the range
-//     of rates under which they all passed but the throttled one did not.
-//     The key then runs at steadyMargin of the lower end, growing by
+//     throttle before the pause, refilled during it) gives the range of
+//     rates under which they all passed but the throttled one did not. The
+//     key then runs at steadyMargin of the lower end, growing by
 //     steadyGrowth of it a second up to steadyCeiling of the middle (a key
 //     that lets no burst through throttles on mere timing jitter at 100%,
-//     so for such a key both leave jitterAllowance between requests); each
-//     later throttle re-measures.
+//     so for such a key both leave learnedAllowance between requests);
+//     each later throttle re-measures.
 //  4. A throttle only the rate that ran explains (evenly spaced sends, as
 //     under a configured rate or a learned one held steady) is timing
 //     jitter or a key at exactly that rate: the key's jitter allowance
@@ -47,28 +47,43 @@ import (
 const (
 	slowStartDoubling  = 250 * time.Millisecond
 	steadyMargin       = 0.9
-	steadyGrowth       = 0.1  // of the lower bound, per second
-	steadyCeiling      = 0.95 // of the estimate
-	minLearnedRate     = 0.05 // attempts per second: one each 20 s
-	burstShare         = 0.8  // of the burst the key let through
-	maxLearnedRate     = 1e6  // attempts per second, to keep numbers finite
-	overloadCut        = 0.7  // of the rate, on a timeout or an overload status
-	jitterAllowance    = 5 * time.Millisecond
+	steadyGrowth       = 0.1                  // of the lower bound, per second
+	steadyCeiling      = 0.95                 // of the estimate
+	minLearnedRate     = 0.05                 // attempts per second: one each 20 s
+	burstShare         = 0.8                  // of the burst the key let through
+	maxLearnedRate     = 1e6                  // attempts per second, to keep numbers finite
+	overloadCut        = 0.7                  // of the rate, on a timeout or an overload status
+	jitterAllowance    = 5 * time.Millisecond // under a configured rate (PacedRate)
+	learnedAllowance   = 3 * time.Millisecond // under a learned rate, which has a margin of its own
 	maxJitterAllowance = 40 * time.Millisecond
 	tightBracket       = 0.001 // a bracket of rates this narrow is the rate that ran
 
 	// The ramp (keyState.rampWait): a key's first attempts leave
-	// rampFirstGap apart, each gap rampFactor of the last, until the gap
-	// is under rampEndGap: 16 attempts over 0.37 s, from 16.7/s to 200/s.
-	rampFirstGap = 60 * time.Millisecond
-	rampFactor   = 0.85
-	rampEndGap   = 5 * time.Millisecond
+	// rampFirstGap apart, each gap rampFactor of the last while the gap is
+	// at least rampFineGap (up to 50/s, where keys that allow no burst are
+	// common, a throttle brackets the rate within 15%), then rampFastFactor
+	// of the last (above it, within 30%: such keys mostly allow bursts)
+	// until the gap is under rampEndGap. That is 18 attempts over 0.33 s,
+	// from 16.7/s to 2,000/s.
+	rampFirstGap   = 60 * time.Millisecond
+	rampFactor     = 0.85
+	rampFineGap    = 20 * time.Millisecond
+	rampFastFactor = 0.7
+	rampEndGap     = 500 * time.Microsecond
 )
 
 // rampGap is the least gap between a key's attempts n and n+1 (n ≥ 1)
 // during its ramp.
 func rampGap(n int) time.Duration {
-	return time.Duration(float64(rampFirstGap) * math.Pow(rampFactor, float64(n-1)))
+	gap := float64(rampFirstGap)
+	for range n - 1 {
+		if gap >= float64(rampFineGap) {
+			gap *= rampFactor
+		} else {
+			gap *= rampFastFactor
+		}
+	}
+	return time.Duration(gap)
 }
 
 // fullBucket as a refill time means the key's bucket was full at resume.
@@ -94,11 +109,11 @@ type rateLearner struct {
 	resumeAt  time.Time       // end of the last pause
 	refill    time.Duration   // how long the key's bucket refilled before resumeAt
 	sends     []time.Duration // attempts started since resumeAt, as offsets
-	ramp      rampGuess       // what the key's ramp told, while no throttle refuted it
+	first     firstEpoch      // the ramp's guess, until a throttle refutes it
 }
 
 func newRateLearner(maxRate, maxBurst float64) *rateLearner {
-	l := &rateLearner{maxRate: maxRate, maxBurst: math.Inf(1), allowance: jitterAllowance}
+	l := &rateLearner{maxRate: maxRate, maxBurst: math.Inf(1), allowance: learnedAllowance}
 	if maxRate > 0 {
 		l.maxBurst = maxBurst
 	}
@@ -116,22 +131,19 @@ func (l *rateLearner) firstThrottle(now time.Time, pause time.Duration, epochSta
 }
 
 // measureFirst sets the starting rate and burst once the first pause is
-// over, from the number of attempts the key accepted by then: all of them
-// (accepted), and those that came unpaced (burstAccepted; see
-// keyState.burstMark), which alone say how much burst the key allows.
-func (l *rateLearner) measureFirst(accepted, burstAccepted int) {
+// over, from the number of attempts the key accepted by then.
+func (l *rateLearner) measureFirst(accepted int) {
 	a := math.Max(1, float64(accepted))
 	span := l.resumeAt.Sub(l.epochStart).Seconds()
 	l.rate = math.Max(minLearnedRate, a/span)
-	// The key let them through in a burst only if it throttled soon:
-	// after a longer run T, it lets about A per T through, so A·P/T per
-	// pause P. Never more than our own configured burst: the replay
-	// models the bucket our attempts met, and they never came faster.
-	before := l.throttleAt.Sub(l.epochStart).Seconds()
-	l.burst = math.Max(1, float64(burstAccepted))
-	if pause := l.refill.Seconds(); before > pause {
-		l.burst = math.Max(1, a*pause/before)
-	}
+	// Over the T before the throttle the key let through its burst and
+	// what it regained at that rate: A − T·A/(T+P) = A·P/(T+P). That is
+	// about A when the first wave throttled at once, and much less when
+	// the throttle came after a ramp or a long run. Never more than our
+	// own configured burst: the replay models the bucket our attempts
+	// met, and they never came faster.
+	pause := l.refill.Seconds()
+	l.burst = math.Max(1, a*pause/span)
 	l.burst = math.Min(l.burst, l.maxBurst)
 	l.slowStart = true
 	l.pending = false
@@ -144,7 +156,7 @@ func (l *rateLearner) measureFirst(accepted, burstAccepted int) {
 // its rate allows, so its rate lies between the last two gaps, 15% apart.
 // The key then runs at that rate (see holdRamp). A key with a burst can
 // throttle during the ramp too: the next throttle tests the guess (see
-// retestRamp). fromRamp returns false, and learns nothing, if no bucket of
+// throttle). fromRamp returns false, and learns nothing, if no bucket of
 // one explains the throttle or the first paced attempt was throttled (the
 // key is slower than the ramp's first pace).
 func (l *rateLearner) fromRamp(now time.Time, sends []time.Duration, throttledAt, pause time.Duration) bool {
@@ -152,7 +164,7 @@ func (l *rateLearner) fromRamp(now time.Time, sends []time.Duration, throttledAt
 	if !ok || lo <= minLearnedRate {
 		return false
 	}
-	l.ramp = rampGuess{sends: slices.Clone(sends), throttledAt: throttledAt, lo: lo, hi: hi}
+	l.first = firstEpoch{sends: slices.Clone(sends), throttledAt: throttledAt, lo: lo, hi: hi}
 	l.burst = 1
 	l.holdRamp()
 	l.resume(now.Add(pause))
@@ -160,21 +172,21 @@ func (l *rateLearner) fromRamp(now time.Time, sends []time.Duration, throttledAt
 	return true
 }
 
-// rampGuess is the rate a key's ramp told, until a throttle refutes it.
-type rampGuess struct {
-	sends       []time.Duration // the ramp's attempts, from the key's first
+// firstEpoch is what the ramp's attempts told, until a throttle refuted it.
+type firstEpoch struct {
+	sends       []time.Duration // from the key's first attempt
 	throttledAt time.Duration
 	lo, hi      float64 // the rates of a bucket of one that explain them
 }
 
 // holdRamp runs the key at one attempt per max(1/lo + allowance/2, 1/middle
-// + allowance): room for timing jitter over the middle of the ramp's
-// bracket, and at least half of it over the slowest rate it allows. The
-// rate is held, not grown: the ramp measured it.
+// + allowance) of the ramp's bracket: room for timing jitter over its
+// middle, and at least half of it over the slowest rate it allows. The rate
+// is held, not grown: the ramp measured it.
 func (l *rateLearner) holdRamp() {
 	a := l.allowance.Seconds()
-	middle := (l.ramp.lo + l.ramp.hi) / 2
-	gap := math.Max(1/l.ramp.lo+a/2, 1/middle+a)
+	middle := (l.first.lo + l.first.hi) / 2
+	gap := math.Max(1/l.first.lo+a/2, 1/middle+a)
 	l.estimate = 1 / gap
 	l.ceiling = l.estimate / steadyCeiling // current() holds the rate at steadyCeiling × ceiling
 	l.rate = l.estimate
@@ -182,36 +194,49 @@ func (l *rateLearner) holdRamp() {
 	l.pending = false
 }
 
-// retestRamp judges the ramp's guess on the key's next throttle: it came
-// at a pace the guess says the key allows, after the key accepted the n
-// attempts sent since the pause. Either the key has a burst (it refilled
-// during the pause, and ran dry), and the ramp replayed with a burst of n
-// gives its rate; or no such burst explains the ramp's throttle, which a
-// bucket of one alone did: this one was timing jitter, and the allowance
-// doubles.
-func (l *rateLearner) retestRamp(throttledAt time.Duration) {
+// fitBurst tests the ramp's guess (no burst) on the key's next throttle,
+// which came at a pace the guess says the key allows, after the key
+// accepted the n attempts sent since the pause. A key with a burst b ≤ n
+// does that: it refilled during the pause and ran dry (n also holds what it
+// regained meanwhile). If some rate explains both the ramp and the run since
+// the pause under a bucket of b, the key runs as after any replay, with the
+// largest such b (the safe choice: one token more explains the same
+// attempts with a lower rate). It reports false, and changes nothing, if no
+// b of two or more explains both: the guess stands.
+func (l *rateLearner) fitBurst(throttledAt time.Duration) bool {
 	n := sort.Search(len(l.sends), func(i int) bool { return l.sends[i] >= throttledAt })
-	burst := float64(max(2, n))
-	lo, hi, ok := bracketRates(l.ramp.sends, l.ramp.throttledAt, burst, fullBucket)
-	if !ok {
-		l.allowance = min(2*l.allowance, maxJitterAllowance)
-		l.holdRamp()
-		return
+	// A bucket as large as the ramp let every attempt of it through.
+	for b := min(n, len(l.first.sends)-1); b >= 2; b-- {
+		lo1, hi1, ok1 := bracketRates(l.first.sends, l.first.throttledAt, float64(b), fullBucket)
+		lo2, hi2, ok2 := bracketRates(l.sends, throttledAt, float64(b), l.refill)
+		lo, hi := math.Max(lo1, lo2), math.Min(hi1, hi2)
+		if !ok1 || !ok2 || lo >= hi {
+			continue
+		}
+		l.first = firstEpoch{}
+		l.burst = math.Min(float64(b), l.maxBurst)
+		l.estimate = math.Max(minLearnedRate, math.Max(lo, hi/2))
+		l.ceiling = math.Max(minLearnedRate, (lo+hi)/2)
+		l.rate = steadyMargin * l.estimate
+		return true
 	}
-	l.ramp = rampGuess{}
-	l.burst = math.Min(burst, l.maxBurst)
-	l.estimate = math.Max(minLearnedRate, math.Max(lo, hi/2))
-	l.ceiling = math.Max(minLearnedRate, (lo+hi)/2)
-	l.rate = steadyMargin * l.estimate
+	return false
 }
 
 // throttle re-measures the rate after a throttle of the attempt sent at
 // sentAt.
 func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
-	lower, middle, tight, ok := estimateRate(l.sends, sentAt.Sub(l.resumeAt), l.burst, l.refill)
+	throttledAt := sentAt.Sub(l.resumeAt)
+	lower, middle, tight, ok := estimateRate(l.sends, throttledAt, l.burst, l.refill)
+	guessed := l.first.lo > 0
 	switch {
-	case l.ramp.lo > 0:
-		l.retestRamp(sentAt.Sub(l.resumeAt))
+	case guessed && !l.fitBurst(throttledAt):
+		// The ramp's guess (no burst) stands: no bucket of two or more
+		// explains its throttle and this one. This one was jitter.
+		l.allowance = min(2*l.allowance, maxJitterAllowance)
+		l.holdRamp()
+	case guessed:
+		// The guess fell: the key has a burst (fitBurst).
 	case ok:
 		margin := steadyMargin
 		if tight {
@@ -293,7 +318,7 @@ func (l *rateLearner) current(now time.Time) float64 {
 		r = math.Min(steadyCeiling*l.ceiling, r+steadyGrowth*l.estimate*elapsed)
 	}
 	if l.maxRate > 0 {
-		r = math.Min(r, l.maxRate*jitterMargin(l.maxBurst, l.maxRate, l.allowance))
+		r = math.Min(r, l.maxRate*jitterMargin(l.maxBurst, l.maxRate, max(l.allowance, jitterAllowance)))
 	}
 	return math.Min(r, maxLearnedRate)
 }

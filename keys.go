@@ -25,15 +25,9 @@ type keyState struct {
 	lastCut         time.Time // of the concurrency, on timeouts and overload
 
 	// ramping: the key's first attempts are paced (see rampWait);
-	// rampSends are their offsets from firstSent.
-	ramping   bool
-	rampSends []time.Duration
-	// burstMark: answers to attempts started from then on are counted in
-	// markedAccepted, the key's burst as measureFirst sees it (attempts
-	// the ramp paced came at the key's rate, not in a burst).
-	burstMark      time.Time
-	markedAccepted int
-
+	// rampSends are their offsets from firstSent, but the first's (0).
+	ramping                        bool
+	rampSends                      []time.Duration
 	firstSent                      time.Time
 	lastSent                       time.Time     // start of the key's latest attempt
 	fastest                        time.Duration // the shortest round trip seen
@@ -71,16 +65,10 @@ func (k *keyState) rampWait(now time.Time) time.Duration {
 	}
 	gap := rampGap(k.attempts)
 	if gap < rampEndGap {
-		k.endRamp(now)
+		k.ramping = false
 		return 0
 	}
 	return k.lastSent.Add(gap).Sub(now)
-}
-
-func (k *keyState) endRamp(now time.Time) {
-	k.ramping = false
-	k.burstMark = now
-	k.markedAccepted = 0
 }
 
 func (k *keyState) tokenRateWait(now time.Time) time.Duration {
@@ -88,7 +76,7 @@ func (k *keyState) tokenRateWait(now time.Time) time.Duration {
 		return tokenWait(k.limiter, now)
 	}
 	if k.learner.pending {
-		k.learner.measureFirst(k.acceptedN, k.markedAccepted)
+		k.learner.measureFirst(k.acceptedN)
 		// The key's bucket refilled during the pause, and ours does
 		// too: a new limiter starts full (SetBurst adds no tokens).
 		k.limiter = rate.NewLimiter(rate.Limit(k.learner.current(now)), k.learner.limiterBurst())
@@ -124,7 +112,7 @@ func (k *keyState) started(now time.Time) {
 	k.running++
 	k.attempts++
 	k.lastSent = now
-	if k.ramping {
+	if k.ramping && k.attempts > 1 { // a key of one task allocates nothing
 		k.rampSends = append(k.rampSends, now.Sub(k.firstSent))
 	}
 	if k.limiter != nil {
@@ -167,15 +155,11 @@ func (k *keyState) finished(start, end time.Time) {
 	}
 }
 
-// accepted records an answer that was not a throttle to an attempt
-// started at sentAt; saturated says the key was running at its limit, so
-// the limit was what held it back.
-func (k *keyState) accepted(now, sentAt time.Time, saturated bool) {
+// accepted records an answer that was not a throttle; saturated says the
+// key was running at its limit, so the limit was what held it back.
+func (k *keyState) accepted(now time.Time, saturated bool) {
 	k.consecThrottles = 0
 	k.acceptedN++
-	if !sentAt.Before(k.burstMark) {
-		k.markedAccepted++
-	}
 	if k.adaptive && saturated && k.limit < float64(k.configured.Concurrency) {
 		// Additive increase: one more slot per limit's worth of answers.
 		k.limit = min(float64(k.configured.Concurrency), k.limit+1/k.limit)
@@ -229,20 +213,21 @@ func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause ti
 
 // learn updates the key's learned rate after a fresh throttle.
 func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
-	ramped := k.ramping
-	if ramped {
-		k.endRamp(now)
-	}
+	k.ramping = false
 	switch {
 	case k.learner == nil:
 		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
-		if !ramped || !k.learner.fromRamp(now, k.rampSends, sentAt.Sub(k.firstSent), pause) {
+		// The ramp may have ended since the throttled attempt left: what
+		// counts is whether the ramp paced it.
+		sends, thr := append([]time.Duration{0}, k.rampSends...), sentAt.Sub(k.firstSent)
+		if k.rampSends == nil || sends[len(sends)-1] < thr || !k.learner.fromRamp(now, sends, thr, pause) {
 			k.learner.firstThrottle(now, pause, epochStart)
 		}
+		k.rampSends = nil
 	case k.learner.pending:
 		// Throttled again before the first pause was measured: measure
 		// it now, then as any later throttle.
-		k.learner.measureFirst(k.acceptedN, k.markedAccepted)
+		k.learner.measureFirst(k.acceptedN)
 		k.learner.throttle(now, sentAt, pause)
 	default:
 		k.learner.throttle(now, sentAt, pause)

@@ -165,10 +165,11 @@ func RetryBudget(fraction float64) Option { return func(s *settings) { s.retryBu
 // key's concurrency and rate are cut when it throttles or times out and
 // grow back while it answers, never above what was configured. A key with
 // no configured rate (and not NoRamp) also starts paced: its first attempts
-// leave 60 ms apart, each gap 15% shorter than the last, until the gap is
-// under 5 ms (16 attempts, 0.37 s); then it runs at full speed. A key that
-// lets no burst through throttles at the first gap its rate does not allow,
-// and so tells that rate within 15% for one throttle.
+// leave 60 ms apart, each gap 15% shorter than the last down to 20 ms, then
+// 30% shorter, until the gap is under 0.5 ms (19 attempts, 0.33 s); then it
+// runs at full speed. A key that lets no burst through throttles at the
+// first gap its rate does not allow, and so tells that rate within 15% (up
+// to 50/s) for one throttle.
 func Adaptive(on bool) Option { return func(s *settings) { s.adapt = on } }
 
 // WithStats makes the run fill st with its counters when it ends.

@@ -45,7 +45,7 @@ func (r *runner[T]) settle(i int, o outcome, err error, saturated bool, now time
 		return
 	}
 	if o.state == StateOK || o.state == StateFail {
-		t.key.accepted(now, t.attemptStart, saturated)
+		t.key.accepted(now, saturated)
 		r.localCap = min(r.s.concurrency, r.localCap+1)
 	}
 	if overload(o, classed && fe.Retryable) {

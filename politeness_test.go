@@ -146,8 +146,8 @@ func TestRampPacesAKeysFirstAttempts(t *testing.T) {
 		}
 		want = want * 85 / 100
 	}
-	if span := b.starts[len(b.starts)-1].Sub(b.starts[16]); span > 300*time.Millisecond {
-		t.Errorf("after the ramp 24 tasks of 20 ms at 8 a time took %s: the ramp should be over", span)
+	if span := b.starts[len(b.starts)-1].Sub(b.starts[19]); span > 300*time.Millisecond {
+		t.Errorf("after the ramp 20 tasks of 20 ms at 8 a time took %s: the ramp should be over", span)
 	}
 
 	fast := newBucket(1e6, 1e6)

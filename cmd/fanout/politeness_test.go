@@ -87,17 +87,20 @@ func TestPerHostRateBelowTheLimitMeansNoThrottle(t *testing.T) {
 	}
 }
 
-func TestFirstThrottlePausesEveryWorkerOfTheHost(t *testing.T) {
-	// One host, burst 1, 100 req/s: the first wave of 8 workers meets one
-	// token; the others are throttled, and the host is paused for all.
-	farm, list := limitedFarm(t, 1, 40, 100, 1)
+func TestNoBurstHostThrottlesOnceInTheRamp(t *testing.T) {
+	// One host, burst 1, 50 req/s: the ramp's first gap under 20 ms is
+	// throttled, the host is paused for every worker, and the rate the
+	// ramp bracketed holds from then on. (Without the ramp the first wave
+	// of 8 workers met one token: seven 429s.)
+	farm, list := limitedFarm(t, 1, 40, 50, 1)
 	r := runFanout(t, "", "check", "-o", "json", "-f", list)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	// About one 429 per concurrent worker (8), then the learned rate.
-	if most := maxRejected(farm); most > 10 {
-		t.Errorf("the host throttled %d requests, want about one per worker (≤ 10)", most)
+	// One, and one more if timing jitter on a loaded machine moved an
+	// attempt: the allowance then doubles.
+	if most := maxRejected(farm); most > 3 {
+		t.Errorf("the host throttled %d requests, want the ramp's one (≤ 3)", most)
 	}
 }
 
