@@ -86,6 +86,31 @@ func rampGap(n int) time.Duration {
 	return time.Duration(gap)
 }
 
+// RampOffset is the least time from a ramping key's first attempt to its
+// n-th (see Adaptive): the sum of the ramp's gaps before it. Attempts past
+// the ramp's last paced one are not paced at all. --plan counts with it.
+func RampOffset(n int) time.Duration {
+	var d time.Duration
+	for k := 1; k < n; k++ {
+		gap := rampGap(k)
+		if gap < rampEndGap {
+			break
+		}
+		d += gap
+	}
+	return d
+}
+
+// RampAttempts is how many of a ramping key's first attempts the ramp
+// paces, the first included.
+func RampAttempts() int {
+	n := 1
+	for rampGap(n) >= rampEndGap {
+		n++
+	}
+	return n
+}
+
 // fullBucket as a refill time means the key's bucket was full at resume.
 const fullBucket = time.Duration(math.MaxInt64)
 

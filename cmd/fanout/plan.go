@@ -76,6 +76,11 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 		paced := fanout.PacedRate(l.Rate, l.Burst)
 		h.Expected = stage(n, h.PerHost, planLatency, paced, false)
 		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, paced, !f.noAdapt)
+		if !f.noAdapt && l.Rate <= 0 && !l.NoRamp {
+			h.Expected = math.Max(h.Expected, ramped(n, h.PerHost))
+			h.Worst += fanout.RampOffset(min(n, h.PerHost)).Seconds() // the first round fills no sooner
+			h.Worst = math.Round(h.Worst*1000) / 1000
+		}
 		p.Hosts = append(p.Hosts, h)
 	}
 	slices.SortFunc(p.Hosts, func(a, b planHost) int {
@@ -111,6 +116,15 @@ func stage(n, slots int, d time.Duration, rate float64, halving bool) float64 {
 	if rate > 0 {
 		t = math.Max(t, float64(n)/rate)
 	}
+	return math.Round(t*1000) / 1000
+}
+
+// ramped is how long n checks of a host take at `slots` at a time when the
+// ramp paces the first ones (fanout.Adaptive): the last paced one leaves
+// after the ramp's gaps and answers in planLatency; the rest go in rounds.
+func ramped(n, slots int) float64 {
+	paced := min(n, fanout.RampAttempts())
+	t := fanout.RampOffset(paced).Seconds() + planLatency.Seconds() + stage(n-paced, slots, planLatency, 0, false)
 	return math.Round(t*1000) / 1000
 }
 

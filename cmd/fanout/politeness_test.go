@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,6 +161,14 @@ func TestPlanNumbers(t *testing.T) {
 	jsonUnmarshal(r.stdout, &p)
 	if p.Expected != 20.5 || !strings.Contains(strings.Join(p.Warnings, "\n"), "cannot be met") {
 		t.Errorf("with --per-host-rate 5: expected %v, warnings %v", p.Expected, p.Warnings)
+	}
+	// Adaptive (the default), a.example ramps: its 19th attempt leaves
+	// 0.335s after the first and answers 0.1s later; the other 81 take 21
+	// rounds of 4.
+	r = runFanout(t, "", append([]string{"check", "--plan", "-o", "json", "--per-host", "4", "--retries", "0"}, args...)...)
+	jsonUnmarshal(r.stdout, &p)
+	if math.Abs(p.Hosts[0].Expected-2.535) > 0.001 || p.Hosts[1].Expected != 0.1 {
+		t.Errorf("ramping: expected %v for a.example (want 2.535), %v for b.example's one target (want 0.1)", p.Hosts[0].Expected, p.Hosts[1].Expected)
 	}
 	// Retries as budgeted: 2 per target, each after at most 200ms, 400ms.
 	r = runFanout(t, "", "check", "--plan", "-o", "json", "--timeout", "1s", "http://c.example/")
