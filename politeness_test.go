@@ -114,7 +114,8 @@ func TestThrottlePausesTheKeyForEveryTask(t *testing.T) {
 
 func TestLearnedRateKeepsThrottlesFew(t *testing.T) {
 	// A key that allows 40 a second with a burst of 10 and asks for a
-	// pause of 1s: after the first wave, the engine learns its rate.
+	// pause of 1s: after its ramp and a throttle, the engine learns its
+	// rate.
 	b := newBucket(40, 10)
 	var st fanout.Stats
 	results := fanout.Collect(context.Background(), tasksFor(120, "api", b.api(5*time.Millisecond, time.Second, nil)),
