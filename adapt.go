@@ -63,7 +63,7 @@ const (
 	// at least rampFineGap (up to 50/s, where keys that allow no burst are
 	// common, a throttle brackets the rate within 15%), then rampFastFactor
 	// of the last (above it, within 30%: such keys mostly allow bursts)
-	// until the gap is under rampEndGap. That is 18 attempts over 0.33 s,
+	// until the gap is under rampEndGap. That is 19 attempts over 0.33 s,
 	// from 16.7/s to 2,000/s.
 	rampFirstGap   = 60 * time.Millisecond
 	rampFactor     = 0.85
@@ -72,30 +72,27 @@ const (
 	rampEndGap     = 500 * time.Microsecond
 )
 
-// rampGap is the least gap between a key's attempts n and n+1 (n ≥ 1)
-// during its ramp.
-func rampGap(n int) time.Duration {
-	gap := float64(rampFirstGap)
-	for range n - 1 {
+// rampGaps are the least gaps between a ramping key's first attempts:
+// rampGaps[n-1] between attempts n and n+1.
+var rampGaps = func() []time.Duration {
+	var gaps []time.Duration
+	for gap := float64(rampFirstGap); gap >= float64(rampEndGap); {
+		gaps = append(gaps, time.Duration(gap))
 		if gap >= float64(rampFineGap) {
 			gap *= rampFactor
 		} else {
 			gap *= rampFastFactor
 		}
 	}
-	return time.Duration(gap)
-}
+	return gaps
+}()
 
 // RampOffset is the least time from a ramping key's first attempt to its
 // n-th (see Adaptive): the sum of the ramp's gaps before it. Attempts past
 // the ramp's last paced one are not paced at all. --plan counts with it.
 func RampOffset(n int) time.Duration {
 	var d time.Duration
-	for k := 1; k < n; k++ {
-		gap := rampGap(k)
-		if gap < rampEndGap {
-			break
-		}
+	for _, gap := range rampGaps[:max(0, min(n-1, len(rampGaps)))] {
 		d += gap
 	}
 	return d
@@ -103,13 +100,7 @@ func RampOffset(n int) time.Duration {
 
 // RampAttempts is how many of a ramping key's first attempts the ramp
 // paces, the first included.
-func RampAttempts() int {
-	n := 1
-	for rampGap(n) >= rampEndGap {
-		n++
-	}
-	return n
-}
+func RampAttempts() int { return len(rampGaps) + 1 }
 
 // fullBucket as a refill time means the key's bucket was full at resume.
 const fullBucket = time.Duration(math.MaxInt64)
@@ -128,13 +119,13 @@ type rateLearner struct {
 
 	slowStart bool
 	rate      float64         // at resumeAt
-	estimate  float64         // steady: a lower bound of the key's rate
-	ceiling   float64         // steady: the key's likeliest rate
+	estimate  float64         // steady: a lower bound of the key's rate, the base of growth
+	top       float64         // steady: the most the rate grows to
 	burst     float64         // the key's burst, as measured
 	resumeAt  time.Time       // end of the last pause
 	refill    time.Duration   // how long the key's bucket refilled before resumeAt
 	sends     []time.Duration // attempts started since resumeAt, as offsets
-	first     firstEpoch      // the ramp's guess, until a throttle refutes it
+	guess     rampGuess       // the ramp's guess, until a throttle refutes it
 }
 
 func newRateLearner(maxRate, maxBurst float64) *rateLearner {
@@ -151,8 +142,7 @@ func (l *rateLearner) firstThrottle(now time.Time, pause time.Duration, epochSta
 	l.pending = true
 	l.epochStart, l.throttleAt = epochStart, now
 	l.rate = minLearnedRate
-	l.resume(now.Add(pause))
-	l.refill = pause
+	l.resume(now.Add(pause), pause)
 }
 
 // measureFirst sets the starting rate and burst once the first pause is
@@ -189,16 +179,15 @@ func (l *rateLearner) fromRamp(now time.Time, sends []time.Duration, throttledAt
 	if !ok || lo <= minLearnedRate {
 		return false
 	}
-	l.first = firstEpoch{sends: slices.Clone(sends), throttledAt: throttledAt, lo: lo, hi: hi}
+	l.guess = rampGuess{sends: slices.Clone(sends), throttledAt: throttledAt, lo: lo, hi: hi}
 	l.burst = 1
 	l.holdRamp()
-	l.resume(now.Add(pause))
-	l.refill = pause
+	l.resume(now.Add(pause), pause)
 	return true
 }
 
-// firstEpoch is what the ramp's attempts told, until a throttle refuted it.
-type firstEpoch struct {
+// rampGuess is what the ramp's attempts told, until a throttle refutes it.
+type rampGuess struct {
 	sends       []time.Duration // from the key's first attempt
 	throttledAt time.Duration
 	lo, hi      float64 // the rates of a bucket of one that explain them
@@ -210,13 +199,22 @@ type firstEpoch struct {
 // is held, not grown: the ramp measured it.
 func (l *rateLearner) holdRamp() {
 	a := l.allowance.Seconds()
-	middle := (l.first.lo + l.first.hi) / 2
-	gap := math.Max(1/l.first.lo+a/2, 1/middle+a)
-	l.estimate = 1 / gap
-	l.ceiling = l.estimate / steadyCeiling // current() holds the rate at steadyCeiling × ceiling
-	l.rate = l.estimate
-	l.slowStart = false
-	l.pending = false
+	middle := (l.guess.lo + l.guess.hi) / 2
+	held := 1 / math.Max(1/l.guess.lo+a/2, 1/middle+a)
+	l.steady(held, held, held)
+}
+
+// steady runs the key from rate, growing by steadyGrowth of estimate a
+// second up to top.
+func (l *rateLearner) steady(rate, estimate, top float64) {
+	l.rate, l.estimate, l.top = rate, estimate, top
+	l.slowStart, l.pending = false, false
+}
+
+// slowDown cuts the key's rate in force at now by overloadCut and holds it.
+func (l *rateLearner) slowDown(now time.Time) {
+	r := math.Max(minLearnedRate, l.current(now)*overloadCut)
+	l.steady(r, r, steadyCeiling*r)
 }
 
 // fitBurst tests the ramp's guess (no burst) on the key's next throttle,
@@ -231,18 +229,17 @@ func (l *rateLearner) holdRamp() {
 func (l *rateLearner) fitBurst(throttledAt time.Duration) bool {
 	n := sort.Search(len(l.sends), func(i int) bool { return l.sends[i] >= throttledAt })
 	// A bucket as large as the ramp let every attempt of it through.
-	for b := min(n, len(l.first.sends)-1); b >= 2; b-- {
-		lo1, hi1, ok1 := bracketRates(l.first.sends, l.first.throttledAt, float64(b), fullBucket)
+	for b := min(n, len(l.guess.sends)-1); b >= 2; b-- {
+		lo1, hi1, ok1 := bracketRates(l.guess.sends, l.guess.throttledAt, float64(b), fullBucket)
 		lo2, hi2, ok2 := bracketRates(l.sends, throttledAt, float64(b), l.refill)
 		lo, hi := math.Max(lo1, lo2), math.Min(hi1, hi2)
 		if !ok1 || !ok2 || lo >= hi {
 			continue
 		}
-		l.first = firstEpoch{}
+		l.guess = rampGuess{}
 		l.burst = math.Min(float64(b), l.maxBurst)
-		l.estimate = math.Max(minLearnedRate, math.Max(lo, hi/2))
-		l.ceiling = math.Max(minLearnedRate, (lo+hi)/2)
-		l.rate = steadyMargin * l.estimate
+		lower, middle := guesses(lo, hi)
+		l.steady(steadyMargin*lower, lower, steadyCeiling*middle)
 		return true
 	}
 	return false
@@ -252,39 +249,37 @@ func (l *rateLearner) fitBurst(throttledAt time.Duration) bool {
 // sentAt.
 func (l *rateLearner) throttle(now, sentAt time.Time, pause time.Duration) {
 	throttledAt := sentAt.Sub(l.resumeAt)
-	lower, middle, tight, ok := estimateRate(l.sends, throttledAt, l.burst, l.refill)
-	guessed := l.first.lo > 0
-	switch {
-	case guessed && !l.fitBurst(throttledAt):
-		// The ramp's guess (no burst) stands: no bucket of two or more
-		// explains its throttle and this one. This one was jitter.
-		l.allowance = min(2*l.allowance, maxJitterAllowance)
-		l.holdRamp()
-	case guessed:
-		// The guess fell: the key has a burst (fitBurst).
-	case ok:
-		margin := steadyMargin
-		if tight {
-			// Only the rate that ran explains the throttle: the sends
-			// met the key's rate exactly, or timing jitter moved one.
-			// Keep the rate; leave more room between attempts.
+	if l.guess.lo > 0 {
+		if !l.fitBurst(throttledAt) {
+			// The ramp's guess (no burst) stands: no bucket of two or
+			// more explains its throttle and this one. This one was
+			// jitter.
 			l.allowance = min(2*l.allowance, maxJitterAllowance)
-			margin = 1
+			l.holdRamp()
 		}
-		j := jitterMargin(l.burst, middle, l.allowance)
-		l.estimate, l.ceiling = lower*j, middle*j
-		l.rate = margin * l.estimate
-	default:
+		l.resume(now.Add(pause), pause)
+		return
+	}
+	lower, middle, tight, ok := estimateRate(l.sends, throttledAt, l.burst, l.refill)
+	if !ok {
 		// No token bucket of our burst explains the throttle: assume
 		// less burst and a slower key.
 		l.burst = math.Max(1, l.burst/2)
-		l.estimate = math.Max(minLearnedRate, l.current(now)*overloadCut)
-		l.ceiling = l.estimate
-		l.rate = l.estimate
+		l.slowDown(now)
+		l.resume(now.Add(pause), pause)
+		return
 	}
-	l.slowStart = false
-	l.resume(now.Add(pause))
-	l.refill = pause
+	margin := steadyMargin
+	if tight {
+		// Only the rate that ran explains the throttle: the sends met
+		// the key's rate exactly, or timing jitter moved one. Keep the
+		// rate; leave more room between attempts.
+		l.allowance = min(2*l.allowance, maxJitterAllowance)
+		margin = 1
+	}
+	j := jitterMargin(l.burst, middle, l.allowance)
+	l.steady(margin*lower*j, lower*j, steadyCeiling*middle*j)
+	l.resume(now.Add(pause), pause)
 }
 
 // jitterMargin is the share of a key's rate that leaves room for timing
@@ -314,16 +309,14 @@ func PacedRate(configured float64, burst int) float64 {
 
 // cut lowers the rate after a timeout or an overload status.
 func (l *rateLearner) cut(now time.Time) {
-	l.estimate = math.Max(minLearnedRate, l.current(now)*overloadCut)
-	l.ceiling = l.estimate
-	l.rate = l.estimate
-	l.slowStart = false
-	l.resume(now)
-	l.refill = fullBucket
+	l.slowDown(now)
+	l.resume(now, fullBucket)
 }
 
-func (l *rateLearner) resume(at time.Time) {
-	l.resumeAt = at
+// resume starts a new run of attempts at the end of a pause, over which
+// the key's bucket refilled for refill.
+func (l *rateLearner) resume(at time.Time, refill time.Duration) {
+	l.resumeAt, l.refill = at, refill
 	l.sends = l.sends[:0]
 }
 
@@ -340,7 +333,7 @@ func (l *rateLearner) current(now time.Time) float64 {
 	if l.slowStart {
 		r *= math.Exp2(elapsed / slowStartDoubling.Seconds())
 	} else if l.estimate > 0 {
-		r = math.Min(steadyCeiling*l.ceiling, r+steadyGrowth*l.estimate*elapsed)
+		r = math.Min(l.top, r+steadyGrowth*l.estimate*elapsed)
 	}
 	if l.maxRate > 0 {
 		r = math.Min(r, l.maxRate*jitterMargin(l.maxBurst, l.maxRate, max(l.allowance, jitterAllowance)))
@@ -376,10 +369,17 @@ func estimateRate(sends []time.Duration, throttledAt time.Duration, burst float6
 	if !ok {
 		return 0, 0, false, false
 	}
-	// The lower end is exact when the sends were dense, and 0 when the
-	// throttled send was the first: then half the upper end is the guess.
 	tight = lo > minLearnedRate && hi <= lo*(1+tightBracket)
-	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2), tight, true
+	lower, middle = guesses(lo, hi)
+	return lower, middle, tight, true
+}
+
+// guesses are two points of a range [lo, hi) of a key's rates: a safe
+// guess and the middle. The lower end is exact when the sends were dense,
+// and 0 when the throttled send was the first: then half the upper end is
+// the safe guess.
+func guesses(lo, hi float64) (lower, middle float64) {
+	return math.Max(minLearnedRate, math.Max(lo, hi/2)), math.Max(minLearnedRate, (lo+hi)/2)
 }
 
 // bracketRates replays sends (offsets from a start) against token buckets

@@ -58,8 +58,11 @@ func TestLearnerSlowStartDoublesThenHolds(t *testing.T) {
 	if r := l.current(t0.Add(time.Second + slowStartDoubling)); math.Abs(r-20) > 0.01 {
 		t.Errorf("rate one doubling later %.2f, want 20", r)
 	}
-	l.estimate, l.ceiling, l.rate, l.slowStart = 40, 50, 36, false
-	l.resume(t0)
+	l.steady(36, 40, steadyCeiling*50)
+	l.resume(t0, fullBucket)
+	if r := l.current(t0.Add(time.Second)); math.Abs(r-(36+steadyGrowth*40)) > 0.01 {
+		t.Errorf("steady rate a second later %.2f, want %.2f (growth by %g of 40 a second)", r, 36+steadyGrowth*40, steadyGrowth)
+	}
 	if r := l.current(t0.Add(time.Hour)); math.Abs(r-steadyCeiling*50) > 0.01 {
 		t.Errorf("steady rate an hour later %.2f, want %.2f", r, steadyCeiling*50)
 	}
@@ -133,7 +136,7 @@ func TestFirstThrottleLateInARunIsNoBurst(t *testing.T) {
 func rampSends(n int) []time.Duration {
 	out := make([]time.Duration, n)
 	for i := 1; i < n; i++ {
-		out[i] = out[i-1] + rampGap(i)
+		out[i] = out[i-1] + rampGaps[i-1]
 	}
 	return out
 }
@@ -162,8 +165,8 @@ func TestRampBracketsARateWithoutBurst(t *testing.T) {
 			t.Fatalf("%g/s: the ramp's throttle taught nothing", rate)
 		}
 		lo, hi := 1/(sends[i-1]-sends[i-2]).Seconds(), 1/(sends[i]-sends[i-1]).Seconds()
-		if math.Abs(l.first.lo-lo)/lo > 0.01 || math.Abs(l.first.hi-hi)/hi > 0.01 {
-			t.Errorf("%g/s: bracket [%.2f, %.2f), want [%.2f, %.2f): the last accepted and the throttled gap", rate, l.first.lo, l.first.hi, lo, hi)
+		if math.Abs(l.guess.lo-lo)/lo > 0.01 || math.Abs(l.guess.hi-hi)/hi > 0.01 {
+			t.Errorf("%g/s: bracket [%.2f, %.2f), want [%.2f, %.2f): the last accepted and the throttled gap", rate, l.guess.lo, l.guess.hi, lo, hi)
 		}
 		// Room for jitter over the slowest rate the bracket allows: at
 		// least half the allowance, at most all of it.
@@ -180,7 +183,7 @@ func TestRampBracketsARateWithoutBurst(t *testing.T) {
 func TestRampThrottledAtOnceTeachesNothing(t *testing.T) {
 	sends := rampSends(2)
 	if l := newRateLearner(0, 1); l.fromRamp(time.Now(), sends, sends[1], time.Second) {
-		t.Errorf("a throttle of the first paced attempt gave a bracket [%.2f, %.2f)", l.first.lo, l.first.hi)
+		t.Errorf("a throttle of the first paced attempt gave a bracket [%.2f, %.2f)", l.guess.lo, l.guess.hi)
 	}
 }
 
@@ -215,8 +218,8 @@ func TestRampGuessRefutedByABurst(t *testing.T) {
 	}
 	third := resume.Add(2 * gap)
 	l.throttle(third.Add(time.Millisecond), third, time.Second)
-	if l.first.lo != 0 || l.burst != 2 {
-		t.Errorf("after the refuting throttle: first epoch %+v, burst %.0f; want the guess dropped and a burst of 2", l.first, l.burst)
+	if l.guess.lo != 0 || l.burst != 2 {
+		t.Errorf("after the refuting throttle: ramp guess %+v, burst %.0f; want the guess dropped and a burst of 2", l.guess, l.burst)
 	}
 	if r := l.current(third.Add(time.Hour)); r > 1.1*rate || r >= guess {
 		t.Errorf("rate %.2f/s after the refutation (guess was %.2f/s), want about the key's %g/s", r, guess, rate)
@@ -241,8 +244,8 @@ func TestJitterThrottleAfterTheRampWidensTheAllowance(t *testing.T) {
 		l.sent(last)
 	}
 	l.throttle(last.Add(time.Millisecond), last, time.Second)
-	if l.first.lo == 0 || l.allowance != 2*learnedAllowance {
-		t.Errorf("first epoch %+v, allowance %s: want the bracket kept and the allowance doubled", l.first, l.allowance)
+	if l.guess.lo == 0 || l.allowance != 2*learnedAllowance {
+		t.Errorf("ramp guess %+v, allowance %s: want the bracket kept and the allowance doubled", l.guess, l.allowance)
 	}
 	if r := l.current(last.Add(time.Hour)); r >= held {
 		t.Errorf("held at %.2f/s after a jitter throttle, was %.2f/s: want more room", r, held)

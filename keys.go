@@ -57,18 +57,17 @@ func (k *keyState) rateWait(now time.Time) time.Duration {
 }
 
 // rampWait paces a key's first attempts: attempt n+1 leaves at least
-// rampGap(n) after attempt n, until that gap is under rampEndGap. The key
-// that throttles during the ramp did so at a known pace (see learn).
+// rampGaps[n-1] after attempt n, until the gaps run out. The key that
+// throttles during the ramp did so at a known pace (see learn).
 func (k *keyState) rampWait(now time.Time) time.Duration {
 	if !k.ramping || k.attempts == 0 {
 		return 0
 	}
-	gap := rampGap(k.attempts)
-	if gap < rampEndGap {
+	if k.attempts > len(rampGaps) {
 		k.ramping = false
 		return 0
 	}
-	return k.lastSent.Add(gap).Sub(now)
+	return k.lastSent.Add(rampGaps[k.attempts-1]).Sub(now)
 }
 
 func (k *keyState) tokenRateWait(now time.Time) time.Duration {
@@ -206,22 +205,23 @@ func (k *keyState) throttle(now, sentAt time.Time, hint time.Duration) (pause ti
 	if k.adaptive {
 		k.limit = math.Max(1, math.Floor(k.limit/2))
 		k.lastCut = now
-		k.learn(now, sentAt, pause, k.firstSent)
+		k.learn(now, sentAt, pause)
 	}
 	return pause, true
 }
 
 // learn updates the key's learned rate after a fresh throttle.
-func (k *keyState) learn(now, sentAt time.Time, pause time.Duration, epochStart time.Time) {
+func (k *keyState) learn(now, sentAt time.Time, pause time.Duration) {
 	k.ramping = false
 	switch {
 	case k.learner == nil:
 		k.learner = newRateLearner(k.configured.Rate, float64(k.configured.Burst))
 		// The ramp may have ended since the throttled attempt left: what
-		// counts is whether the ramp paced it.
-		sends, thr := append([]time.Duration{0}, k.rampSends...), sentAt.Sub(k.firstSent)
-		if k.rampSends == nil || sends[len(sends)-1] < thr || !k.learner.fromRamp(now, sends, thr, pause) {
-			k.learner.firstThrottle(now, pause, epochStart)
+		// counts is whether the ramp paced it (fromRamp finds it among
+		// the ramp's attempts, or learns nothing).
+		sends := append([]time.Duration{0}, k.rampSends...)
+		if !k.learner.fromRamp(now, sends, sentAt.Sub(k.firstSent), pause) {
+			k.learner.firstThrottle(now, pause, k.firstSent)
 		}
 		k.rampSends = nil
 	case k.learner.pending:
