@@ -47,13 +47,23 @@ func (d *decoder) decodeChecks(node ast.Node) ([]Target, error) {
 	// Only now, with every value decoded, is it known which expansions
 	// were read as numbers or booleans and are no secrets.
 	secrets := d.secrets()
-	redactor := NewRedactor(secrets)
+	all := slices.Clone(secrets)
+	for i := range out {
+		out[i].Secrets = append(out[i].Secrets, secrets...)
+		all = append(all, out[i].Secrets...)
+	}
+	// One redactor for every check: masking another check's secret too
+	// hides nothing that should show.
+	slices.Sort(all)
+	redactor := NewRedactor(slices.Compact(all))
 	first := map[string]int{} // name → line
 	for i, item := range seq.Values {
 		t := &out[i]
-		t.Secrets = append(t.Secrets, secrets...)
-		// Expanded values are secrets wherever they appear, the target too.
+		t.Redactor = redactor
+		// Expanded values are secrets wherever they appear, the target
+		// and the name too (the error below prints it).
 		t.Display = redactor.Redact(t.Display)
+		t.Name = redactor.Redact(t.Name)
 		if t.Name == "" {
 			t.Name = t.Display
 		}

@@ -32,6 +32,10 @@ type Target struct {
 	// Secrets lists the secret values in Raw (password, secret query
 	// values), for redacting text that might echo them.
 	Secrets []string
+	// Redactor masks Secrets (and, for a config's checks, every secret of
+	// the file) in free text. It is built once here, not per result: nil
+	// when there is nothing to mask.
+	Redactor *Redactor
 	// Check runs the target.
 	Check probe.Check
 	// Name, Tags and Timeout come from a YAML check. Name is Display for
@@ -56,10 +60,15 @@ func ParseTarget(raw, source string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("malformed target %q: %w", Redact(s), err)
 	}
-	return Target{
-		Raw: s, Display: Redact(s), Normal: normalise(u), Source: source,
-		Secrets: secretValues(u), Check: check, Name: Redact(s),
-	}, nil
+	display, secrets := Redact(s), secretValues(u)
+	t := Target{
+		Raw: s, Display: display, Normal: normalise(u), Source: source,
+		Secrets: secrets, Check: check, Name: display,
+	}
+	if len(secrets) > 0 {
+		t.Redactor = NewRedactor(secrets)
+	}
+	return t, nil
 }
 
 var badPort = regexp.MustCompile(`^invalid port ":(.*)" after host$`)

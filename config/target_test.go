@@ -90,7 +90,7 @@ func TestTargetSecretsAndRedactor(t *testing.T) {
 	if tg.Display != "https://bob:xxxxx@h.example/x?token=xxxxx&a=1" {
 		t.Errorf("display %q", tg.Display)
 	}
-	red := config.NewRedactor(tg.Secrets)
+	red := tg.Redactor
 	msg := `Get "https://bob:s3cr3t!pw@h.example/x?token=tok%2Fen99": token tok/en99 rejected`
 	got := red.Redact(msg)
 	for _, s := range []string{"s3cr3t", "tok%2Fen99", "tok/en99"} {

@@ -99,3 +99,17 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s:\n got  %s want %s", path, got, want)
 	}
 }
+
+// A duplicate name is an error that quotes the name: a ${VAR} in it is a
+// secret, and the error must not print its value.
+func TestDuplicateNameErrorHoldsNoSecret(t *testing.T) {
+	env := func(string) (string, bool) { return "supersecret123", true }
+	src := "checks:\n  - name: a ${TOK}\n    target: http://a.example/\n  - name: a ${TOK}\n    target: http://b.example/\n"
+	_, err := config.Parse("c.yaml", []byte(src), env)
+	if err == nil || !strings.Contains(err.Error(), "duplicate name") {
+		t.Fatalf("err %v, want a duplicate name", err)
+	}
+	if strings.Contains(err.Error(), "supersecret123") {
+		t.Errorf("the error prints the secret: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/fanout-dev/fanout"
@@ -53,14 +54,12 @@ func execute(ctx context.Context, targets []config.Target, duplicates int, f *ru
 
 // toRecord turns an engine result into the report's record, redacting
 // whatever could echo the target's secrets: the error, every text in the
-// detail, and the name and host (a ${VAR} may have built them).
+// detail, and the host (a ${VAR} may have built it; the name was redacted
+// when the target was parsed).
 func toRecord(t config.Target, r fanout.Result[probe.Detail]) report.Record {
-	var red *config.Redactor
-	if len(t.Secrets) > 0 {
-		red = config.NewRedactor(t.Secrets)
-	}
+	red := t.Redactor // nil-safe: nothing to mask
 	rec := report.Record{
-		Name:      red.Redact(t.Name),
+		Name:      t.Name, // redacted when the target was parsed
 		Target:    t.Display,
 		Kind:      t.Check.Kind(),
 		Host:      red.Redact(r.Key),
@@ -133,7 +132,8 @@ func allSecrets(targets []config.Target) *config.Redactor {
 	for _, t := range targets {
 		all = append(all, t.Secrets...)
 	}
-	return config.NewRedactor(all)
+	slices.Sort(all) // a config's checks share the file's secrets
+	return config.NewRedactor(slices.Compact(all))
 }
 
 // longestTimeout is the longest attempt timeout of the run: the probes'
