@@ -260,7 +260,7 @@ type dnsAnswer struct {
 // timeout/timeout; an unreachable server is error/refused (or a timeout,
 // over UDP, when nothing says it is unreachable).
 func (c *DNS) Run(ctx context.Context, env *Env) (Detail, error) {
-	ctx, cancel := boundAttempt(ctx, env)
+	ctx, cancel := env.bound(ctx)
 	defer cancel()
 	var (
 		a   dnsAnswer

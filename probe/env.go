@@ -36,8 +36,8 @@ type Options struct {
 	// messages quote. Each attempt is bounded by its context, whose
 	// deadline may be later (a check with a timeout of its own): no
 	// transport-level timeout of the Env is shorter than the attempt's.
-	// Timeout bounds only an HTTP dial whose attempt's context has no
-	// deadline.
+	// Timeout bounds only an attempt whose context has no deadline (a
+	// library caller's), of every kind.
 	Timeout time.Duration
 	// IdleConns bounds the idle connections kept across hosts (default
 	// max(Concurrency, 100)). Lower it when descriptors are scarce: each
@@ -338,4 +338,14 @@ func (e *Env) Close() {
 	for _, t := range e.transports {
 		t.CloseIdleConnections()
 	}
+}
+
+// bound returns ctx, bounded by the Env's Timeout if it has no deadline:
+// every check's Run starts with it, so that a caller without a deadline
+// cannot hang on a silent peer.
+func (e *Env) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, e.opts.Timeout)
 }

@@ -1,6 +1,8 @@
 package probe_test
 
 import (
+	"context"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -53,5 +55,24 @@ func TestEnvUsableAfterClose(t *testing.T) {
 	o.want(t, fanout.StateOK, fanout.ReasonNone)
 	if o.detail["conn_reused"] != false {
 		t.Errorf("conn_reused %v after Close, want false: Close closes idle connections", o.detail["conn_reused"])
+	}
+}
+
+// An attempt whose context has no deadline (a library caller's) is bounded
+// by the Env's Timeout, whatever its kind: a peer that accepts and says
+// nothing must not hold it.
+func TestEnvTimeoutBoundsAnAttemptWithoutDeadline(t *testing.T) {
+	silent := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	env := newEnv(t, probe.Options{Timeout: 200 * time.Millisecond})
+	for _, c := range []probe.Check{
+		buildTCP(t, "tcp://"+silent, probe.TCPSpec{Expect: "banner"}),
+		grpcCheck(t, silent, probe.GRPCSpec{}),
+		buildHTTP(t, "http://"+silent+"/", probe.HTTPSpec{}),
+	} {
+		start := time.Now()
+		_, err := c.Run(context.Background(), env)
+		if took := time.Since(start); err == nil || took > 2*time.Second {
+			t.Errorf("%s against a silent peer: %v after %s, want an error within the 200ms timeout (2s slack)", c.Kind(), err, took)
+		}
 	}
 }

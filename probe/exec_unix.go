@@ -33,6 +33,8 @@ import (
 // its timeout is timeout/timeout; one that could not be started is
 // error/spawn.
 func (e *Exec) Run(ctx context.Context, env *Env) (Detail, error) {
+	ctx, cancel := env.bound(ctx)
+	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, e.Command[0], e.Command[1:]...)
 	cmd.Dir = e.Dir

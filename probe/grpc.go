@@ -111,6 +111,8 @@ const grpcMessageCap = 512
 // reason condition and a message of their own; connection failures carry
 // the reason of DESIGN.md's table (refused, dns, tls, connect_timeout…).
 func (g *GRPC) Run(ctx context.Context, env *Env) (Detail, error) {
+	ctx, cancel := env.bound(ctx)
+	defer cancel()
 	start := time.Now()
 	a := &grpcAttempt{}
 	dialer := env.opts.Dialer

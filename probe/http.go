@@ -75,6 +75,8 @@ func (h *HTTP) Host() string {
 // reason condition, the error naming the first. An error carries the
 // reason of DESIGN.md's table and never the URL.
 func (h *HTTP) Run(ctx context.Context, env *Env) (Detail, error) {
+	ctx, cancel := env.bound(ctx)
+	defer cancel()
 	o := h.options()
 	tr := newTracer()
 	req, err := h.newRequest(withAttempt(httptrace.WithClientTrace(ctx, tr.clientTrace())), env, o)

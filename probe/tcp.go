@@ -93,6 +93,8 @@ func (t *TCP) expects() bool { return t.expect != "" || t.re != nil }
 // with reason condition, saying what was seen; a server that closes the
 // connection before saying anything is error/reset.
 func (t *TCP) Run(ctx context.Context, env *Env) (Detail, error) {
+	ctx, cancel := env.bound(ctx)
+	defer cancel()
 	tr := newTracer()
 	conn, err := env.opts.Dialer.DialContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), "tcp", t.Address)
 	p := tr.finish()

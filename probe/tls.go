@@ -103,7 +103,7 @@ func (t *TLS) Run(ctx context.Context, env *Env) (Detail, error) {
 	if err != nil {
 		return nil, classed(fanout.StateError, fanout.ReasonTLS, "tls options: "+err.Error(), err)
 	}
-	ctx, cancel := boundAttempt(ctx, env)
+	ctx, cancel := env.bound(ctx)
 	defer cancel()
 	tr := newTracer()
 	raw, err := env.opts.Dialer.DialContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), "tcp", t.Address)
@@ -141,16 +141,6 @@ func tlsHandshakeFailed(ctx context.Context, err error, start time.Time, timeout
 			fmt.Sprintf("timeout in tls handshake after %s", budget(ctx, start, timeout)), err)
 	}
 	return classify(ctx, err, phaseDial, "tls", start, timeout)
-}
-
-// boundAttempt returns ctx, bounded by the Env's Timeout if it has no
-// deadline: an attempt is bounded by its context, whose deadline may be
-// later than the Env's Timeout (a check with a timeout of its own).
-func boundAttempt(ctx context.Context, env *Env) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, env.opts.Timeout)
 }
 
 // tlsConfig returns the configuration Build made, or, for a check built
