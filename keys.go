@@ -38,7 +38,7 @@ type keyState struct {
 
 func newKeyState(l Limits, adaptive bool) *keyState {
 	k := &keyState{configured: l, limit: float64(l.Concurrency), adaptive: adaptive}
-	k.ramping = adaptive && l.Rate <= 0 && !l.NoRamp
+	k.ramping = l.Ramps(adaptive)
 	if l.Rate > 0 {
 		k.limiter = rate.NewLimiter(rate.Limit(PacedRate(l.Rate, l.Burst)), l.Burst)
 	}

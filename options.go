@@ -73,6 +73,11 @@ func (l Limits) Over(run Limits) Limits {
 	return run
 }
 
+// Ramps reports whether a key of these limits starts paced in a run that
+// is adaptive or not (see Adaptive): only an adaptive run ramps, and only
+// a key with no configured rate that is not NoRamp.
+func (l Limits) Ramps(adaptive bool) bool { return adaptive && l.Rate <= 0 && !l.NoRamp }
+
 // Option configures a run. Options are applied in order over the defaults.
 type Option func(*settings)
 

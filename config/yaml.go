@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/fanout-dev/fanout/probe"
 )
 
 // Config is a YAML config file, parsed and validated (DESIGN.md, "YAML
@@ -178,7 +181,8 @@ func (d *decoder) decodeHosts(node ast.Node, out map[string]HostLimits) error {
 }
 
 // checkHostLimits refuses limits that cannot be meant: a per_host or burst
-// written as 0 (leaving a field out keeps the run's value), a negative rate.
+// written as 0 (leaving a field out keeps the run's value), a negative,
+// infinite or NaN rate.
 func (d *decoder) checkHostLimits(node ast.Node, path string, hl HostLimits) error {
 	m, err := d.mapping(node, path)
 	if err != nil {
@@ -192,8 +196,8 @@ func (d *decoder) checkHostLimits(node ast.Node, path string, hl HostLimits) err
 		case "burst":
 			bad = hl.Burst < 1
 		case "per_host_rate":
-			if hl.PerHostRate < 0 {
-				return d.errorf(kv.Value, path+".per_host_rate", "must be 0 (unlimited) or more")
+			if r := hl.PerHostRate; r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+				return d.errorf(kv.Value, path+".per_host_rate", "must be a finite number, 0 (unlimited) or more")
 			}
 		}
 		if bad {
@@ -205,7 +209,7 @@ func (d *decoder) checkHostLimits(node ast.Node, path string, hl HostLimits) err
 
 // validHostKey accepts host:port, "exec" and "system-resolver".
 func validHostKey(host string) error {
-	if host == "exec" || host == "system-resolver" {
+	if host == probe.ExecHost || host == probe.SystemResolver {
 		return nil
 	}
 	i := strings.LastIndexByte(host, ':')

@@ -113,3 +113,13 @@ func TestDuplicateNameErrorHoldsNoSecret(t *testing.T) {
 		t.Errorf("the error prints the secret: %v", err)
 	}
 }
+
+// A per_host_rate of .nan or .inf is no rate: refused, like a negative one.
+func TestHostRateMustBeFinite(t *testing.T) {
+	for _, v := range []string{".nan", ".inf", "-1"} {
+		src := "checks:\n  - target: http://a.example/\nhosts:\n  a.example:80: {per_host_rate: " + v + "}\n"
+		if _, err := config.Parse("c.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "per_host_rate: must be a finite number") {
+			t.Errorf("per_host_rate %s: err %v", v, err)
+		}
+	}
+}

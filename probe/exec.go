@@ -162,9 +162,13 @@ func compileRegex(pattern, field string) (*regexp.Regexp, error) {
 // Kind returns "exec".
 func (e *Exec) Kind() string { return "exec" }
 
-// Host returns "exec": all exec checks share one host, whose limit the
+// ExecHost is the host of every exec check: this machine. Its checks
+// share one limit (fanout sets it to 2 × CPUs), and it never throttles.
+const ExecHost = "exec"
+
+// Host returns ExecHost: all exec checks share one host, whose limit the
 // engine sets.
-func (e *Exec) Host() string { return "exec" }
+func (e *Exec) Host() string { return ExecHost }
 
 // String is the command line, as reports show it in place of a target:
 // arguments with spaces or quotes are quoted.

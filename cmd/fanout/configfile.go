@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanout-dev/fanout"
 	"github.com/fanout-dev/fanout/config"
+	"github.com/fanout-dev/fanout/probe"
 	"github.com/spf13/pflag"
 )
 
@@ -49,7 +50,7 @@ func loadConfig(f *runFlags, fs *pflag.FlagSet) (*config.Config, error) {
 func keyLimits(cfg *config.Config) func(string) fanout.Limits {
 	return func(key string) fanout.Limits {
 		var l fanout.Limits
-		if key == "exec" {
+		if key == probe.ExecHost {
 			// Commands run here: they never throttle, so nothing to
 			// ramp up to.
 			l.Concurrency = 2 * runtime.NumCPU()

@@ -76,7 +76,7 @@ func makePlan(targets []config.Target, f *runFlags, capped string) plan {
 		paced := fanout.PacedRate(l.Rate, l.Burst)
 		h.Expected = stage(n, h.PerHost, planLatency, paced, false)
 		h.Worst = stage(worstAttempts(n), h.PerHost, f.timeout, paced, !f.noAdapt)
-		if !f.noAdapt && l.Rate <= 0 && !l.NoRamp {
+		if l.Ramps(!f.noAdapt) {
 			h.Expected = math.Max(h.Expected, ramped(n, h.PerHost))
 			h.Worst += fanout.RampOffset(min(n, h.PerHost)).Seconds() // the first round fills no sooner
 			h.Worst = math.Round(h.Worst*1000) / 1000
