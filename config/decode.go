@@ -116,7 +116,7 @@ func (d *decoder) decodeDuration(node ast.Node, path string, v reflect.Value) er
 	if !ok {
 		return d.errorf(node, path, "want a duration such as 300ms or 5s, got %s", describe(node))
 	}
-	dur, err := durationOf(s.Value)
+	dur, err := time.ParseDuration(strings.TrimSpace(s.Value))
 	if err != nil {
 		return d.errorf(node, path, "want a duration such as 300ms or 5s, got %q", s.Value)
 	}
@@ -291,11 +291,11 @@ type Error struct {
 func (e *Error) Error() string { return e.Where + ": " + e.Msg }
 
 // yamlError turns a parser error into ours.
-func yamlError(file, path string, err error) error {
+func yamlError(file string, err error) error {
 	d := &decoder{file: file}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		return d.errorAt(ye.GetToken(), path, ye.GetMessage())
+		return d.errorAt(ye.GetToken(), "", ye.GetMessage())
 	}
 	return fmt.Errorf("%s: %w", file, err)
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -60,7 +59,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (cfg
 	}()
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, yamlError(name, "", err)
+		return nil, yamlError(name, err)
 	}
 	d := &decoder{file: name, lookupEnv: lookupEnv, lines: strings.Split(string(data), "\n")}
 	cfg = &Config{File: name, Hosts: map[string]HostLimits{}}
@@ -276,9 +275,4 @@ func describe(n ast.Node) string {
 		return "a boolean"
 	}
 	return "a string"
-}
-
-// durationOf parses a YAML duration like "300ms" or "2s".
-func durationOf(s string) (time.Duration, error) {
-	return time.ParseDuration(strings.TrimSpace(s))
 }

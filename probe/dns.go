@@ -268,7 +268,7 @@ func (c *DNS) Run(ctx context.Context, env *Env) (Detail, error) {
 	)
 	switch {
 	case c.Server != "":
-		a, err = c.exchange(ctx, env, c.Host())
+		a, err = c.exchange(ctx, env, c.Server) // canonical since Build
 	default:
 		a, err = c.system(ctx, env)
 	}
@@ -299,17 +299,13 @@ func (c *DNS) Run(ctx context.Context, env *Env) (Detail, error) {
 func (c *DNS) judge(a dnsAnswer) error {
 	switch {
 	case a.rcode != c.Rcode:
-		return dnsConditionFailed(fmt.Sprintf("rcode %s, want %s", a.rcode, c.Rcode))
+		return fanout.Failf(fanout.ReasonCondition, "rcode %s, want %s", a.rcode, c.Rcode)
 	case c.Expect != nil && !dnsSameAnswers(a.answers, c.Expect):
-		return dnsConditionFailed(fmt.Sprintf("answers %s, want %s", dnsQuoteList(a.answers), dnsQuoteList(c.Expect)))
+		return fanout.Failf(fanout.ReasonCondition, "answers %s, want %s", dnsQuoteList(a.answers), dnsQuoteList(c.Expect))
 	case c.NonEmpty && len(a.answers) == 0:
-		return dnsConditionFailed(fmt.Sprintf("no %s answer, want at least one", c.Type))
+		return fanout.Failf(fanout.ReasonCondition, "no %s answer, want at least one", c.Type)
 	}
 	return nil
-}
-
-func dnsConditionFailed(msg string) error {
-	return &fanout.Error{State: fanout.StateFail, Reason: fanout.ReasonCondition, Err: errors.New(msg)}
 }
 
 // dnsQuoteList shows answers, which may hold spaces: ["10 a.example" "20 b.example"].
@@ -496,7 +492,7 @@ func (c *DNS) lookup(ctx context.Context, env *Env, r *net.Resolver) (dnsAnswer,
 	case dnsErr.Err == "server misbehaving":
 		// Another error rcode (REFUSED, NOTIMP…): which one, net.Resolver
 		// does not say.
-		return a, dnsConditionFailed(fmt.Sprintf("the system resolver answered an error rcode (not NXDOMAIN or SERVFAIL), want %s", c.Rcode))
+		return a, fanout.Failf(fanout.ReasonCondition, "the system resolver answered an error rcode (not NXDOMAIN or SERVFAIL), want %s", c.Rcode)
 	}
 	return a, lookupFailed(dnsErr, err)
 }

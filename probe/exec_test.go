@@ -442,7 +442,7 @@ func TestExecBuild(t *testing.T) {
 
 // Env.KillCommands kills what a check's kill_grace would still let run: the
 // way out for a process that must exit before the grace is over. Not
-// parallel: it kills every exec check running.
+// parallel: it kills every command its Env started.
 func TestExecKillCommands(t *testing.T) {
 	c := execCheck(t, probe.ExecSpec{Command: sh("trap '' TERM; sleep 30"), KillGrace: time.Minute})
 	env := newEnv(t, probe.Options{})

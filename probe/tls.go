@@ -171,10 +171,10 @@ func (t *TLS) expiry(cs tls.ConnectionState, now time.Time) (Detail, error) {
 	name := tlsCertName(earliest)
 	switch {
 	case left <= 0:
-		return d, tlsExpiryFailed(fmt.Sprintf("certificate %q expired %s ago", name, tlsDayCount(-d["days_left"].(float64))))
+		return d, fanout.Failf(fanout.ReasonCertExpiry, "certificate %q expired %s ago", name, tlsDayCount(-d["days_left"].(float64)))
 	case left < time.Duration(t.MinDaysLeft)*24*time.Hour:
-		return d, tlsExpiryFailed(fmt.Sprintf("certificate %q expires in %s (%s), want ≥ %d",
-			name, tlsDayCount(d["days_left"].(float64)), d["not_after"], t.MinDaysLeft))
+		return d, fanout.Failf(fanout.ReasonCertExpiry, "certificate %q expires in %s (%s), want ≥ %d",
+			name, tlsDayCount(d["days_left"].(float64)), d["not_after"], t.MinDaysLeft)
 	}
 	return d, nil
 }
@@ -195,10 +195,6 @@ func tlsCertDetail(chain, peer []*x509.Certificate, verified bool, now time.Time
 		"sans":      tlsSANs(leaf),
 		"verified":  verified,
 	}, earliest, left
-}
-
-func tlsExpiryFailed(msg string) error {
-	return &fanout.Error{State: fanout.StateFail, Reason: fanout.ReasonCertExpiry, Err: errors.New(msg)}
 }
 
 // tlsBestChain returns the verified chain that stays valid longest: when a

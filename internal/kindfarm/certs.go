@@ -91,8 +91,8 @@ func leaf(ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, notBefore, n
 	return tls.Certificate{Certificate: [][]byte{der, ca.Raw}, PrivateKey: key}, nil
 }
 
-// tlsConfig is a server configuration presenting cert.
-func (c *certs) tlsConfig(cert tls.Certificate) *tls.Config {
+// serverTLS is a server configuration presenting cert.
+func serverTLS(cert tls.Certificate) *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
 

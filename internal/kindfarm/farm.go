@@ -39,7 +39,7 @@ const BasicUser = "farm"
 // Farm is a running set of services, one of each kind. Its fields are set
 // by Start and never change; its methods are safe for concurrent use.
 type Farm struct {
-	// HTTP is the host:port of the plain HTTP service (see handler.go
+	// HTTP is the host:port of the plain HTTP service (see http.go
 	// for its paths: /healthz, /status, /slow, /fail, /redirect, /loop,
 	// /text, /echo, /private, /vhost).
 	HTTP string
@@ -114,13 +114,13 @@ func Start() (_ *Farm, err error) {
 		addr  *string
 	}{
 		{"http", func() (string, func(), error) { return serveHTTP(f.handler(), nil) }, &f.HTTP},
-		{"tls", func() (string, func(), error) { return serveHTTP(f.handler(), certs.tlsConfig(certs.valid)) }, &f.TLS},
-		{"tls (expired)", func() (string, func(), error) { return serveHTTP(f.handler(), certs.tlsConfig(certs.expired)) }, &f.TLSExpired},
+		{"tls", func() (string, func(), error) { return serveHTTP(f.handler(), serverTLS(certs.valid)) }, &f.TLS},
+		{"tls (expired)", func() (string, func(), error) { return serveHTTP(f.handler(), serverTLS(certs.expired)) }, &f.TLSExpired},
 		{"tcp", func() (string, func(), error) { return serveLines(bannerConn) }, &f.TCP},
 		{"redis", func() (string, func(), error) { return serveLines(redisConn) }, &f.Redis},
 		{"dns", serveDNS, &f.DNS},
 		{"grpc", func() (string, func(), error) { return serveGRPC(nil) }, &f.GRPC},
-		{"grpc (tls)", func() (string, func(), error) { return serveGRPC(certs.tlsConfig(certs.valid)) }, &f.GRPCTLS},
+		{"grpc (tls)", func() (string, func(), error) { return serveGRPC(serverTLS(certs.valid)) }, &f.GRPCTLS},
 	}
 	for _, s := range steps {
 		addr, stop, err := s.start()
