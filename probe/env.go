@@ -105,7 +105,9 @@ func (o Options) withDefaults() Options {
 type Env struct {
 	opts Options
 
-	mu sync.Mutex
+	// mu guards the maps below; every HTTP attempt reads them, only the
+	// first of each TLS setting and redirect policy writes.
+	mu sync.RWMutex
 	// transports holds one HTTP transport, and so one connection pool,
 	// per distinct TLS setting ([TLSOptions.Key]), built on first use.
 	transports map[string]*http.Transport
@@ -165,18 +167,24 @@ func NewEnv(o Options) *Env {
 // follow redirects or not. The first call for a key builds its transport
 // from cfg; later calls with the same key share it, and its pool.
 func (e *Env) httpClient(key string, cfg *tls.Config, follow bool) *http.Client {
+	ck := clientKey{key, follow}
+	e.mu.RLock()
+	c, ok := e.clients[ck]
+	e.mu.RUnlock()
+	if ok {
+		return c
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ck := clientKey{key, follow}
 	if c, ok := e.clients[ck]; ok {
-		return c
+		return c // another attempt built it meanwhile
 	}
 	t, ok := e.transports[key]
 	if !ok {
 		t = e.newTransport(cfg)
 		e.transports[key] = t
 	}
-	c := &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
+	c = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
 		// A 3xx is the answer: redirects are not followed by default.
 		return http.ErrUseLastResponse
 	}}

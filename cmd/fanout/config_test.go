@@ -75,6 +75,10 @@ checks:
 	if r.code != 0 || !strings.Contains(r.stderr, "has any of the tags [nope]: nothing to do") {
 		t.Errorf("--tag selecting nothing: exit %d, stderr %s", r.code, r.stderr)
 	}
+	r = runFanout(t, "", "check", "--tag", "prod", "http://127.0.0.1:1/")
+	if r.code != 2 || !strings.Contains(r.stderr, "give --config too") {
+		t.Errorf("--tag without --config: exit %d, stderr %s", r.code, r.stderr)
+	}
 }
 
 func byName(rep jsonReport) map[string]map[string]any {

@@ -20,6 +20,9 @@ import (
 func loadConfig(f *runFlags, fs *pflag.FlagSet) (*config.Config, error) {
 	var cfg *config.Config
 	fromFile := map[string]bool{}
+	if len(f.tags) > 0 && f.config == "" {
+		return nil, usagef("--tag selects a config's checks: give --config too")
+	}
 	if f.config != "" {
 		var err error
 		if cfg, err = config.Load(f.config); err != nil {
