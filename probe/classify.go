@@ -144,6 +144,17 @@ func timedOut(err error, p phase, stage string, after time.Duration) error {
 		fmt.Sprintf("timeout %s after %s", what, after), err)
 }
 
+// timedOutDoing returns the timeout/timeout error of an attempt that ran
+// out of time while doing what ("timeout <what> after <budget><tail>"),
+// once connected, or nil if err is no timeout or the attempt was cancelled.
+func timedOutDoing(ctx context.Context, err error, what, tail string, start time.Time, timeout time.Duration) error {
+	if errors.Is(ctx.Err(), context.Canceled) || (ctx.Err() == nil && !isTimeout(err)) {
+		return nil
+	}
+	return classed(fanout.StateTimeout, fanout.ReasonTimeout,
+		fmt.Sprintf("timeout %s after %s%s", what, budget(ctx, start, timeout), tail), err)
+}
+
 // budget is the time the attempt had, as messages quote it: the configured
 // timeout, or less when the run's deadline cut the attempt's context short.
 func budget(ctx context.Context, start time.Time, timeout time.Duration) time.Duration {

@@ -371,9 +371,8 @@ func (c *DNS) ask(ctx context.Context, env *Env, m *dns.Msg, server, network str
 // timeout/timeout; a refused port (ICMP over UDP) refused; a broken
 // answer reset.
 func dnsExchangeFailed(ctx context.Context, err error, server string, start time.Time, timeout time.Duration) error {
-	if !errors.Is(ctx.Err(), context.Canceled) && (ctx.Err() != nil || isTimeout(err)) {
-		return classed(fanout.StateTimeout, fanout.ReasonTimeout,
-			fmt.Sprintf("timeout awaiting an answer from %s after %s", server, budget(ctx, start, timeout)), err)
+	if te := timedOutDoing(ctx, err, "awaiting an answer from "+server, "", start, timeout); te != nil {
+		return te
 	}
 	return classify(ctx, err, phaseHeaders, "", start, timeout)
 }
@@ -472,16 +471,15 @@ func (c *DNS) lookup(ctx context.Context, env *Env, r *net.Resolver) (dnsAnswer,
 	start := time.Now()
 	answers, err := c.goLookup(ctx, r)
 	a := dnsAnswer{rcode: "NOERROR", answers: dnsSortedSet(append([]string{}, answers...)), rtt: time.Since(start), server: SystemResolver}
+	if err == nil {
+		return a, nil
+	}
+	if te := timedOutDoing(ctx, err, "awaiting an answer from the system resolver", "", start, env.quotedTimeout(ctx, start)); te != nil {
+		return a, te
+	}
 	var dnsErr *net.DNSError
 	switch {
-	case err == nil:
-		return a, nil
-	case errors.Is(ctx.Err(), context.Canceled):
-		return a, classify(ctx, err, phaseDial, "dns", start, env.quotedTimeout(ctx, start))
-	case ctx.Err() != nil || isTimeout(err):
-		return a, classed(fanout.StateTimeout, fanout.ReasonTimeout,
-			fmt.Sprintf("timeout awaiting an answer from the system resolver after %s", budget(ctx, start, env.quotedTimeout(ctx, start))), err)
-	case !errors.As(err, &dnsErr):
+	case errors.Is(ctx.Err(), context.Canceled) || !errors.As(err, &dnsErr):
 		return a, classify(ctx, err, phaseDial, "dns", start, env.quotedTimeout(ctx, start))
 	case dnsErr.IsNotFound:
 		a.rcode = "NXDOMAIN"

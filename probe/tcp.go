@@ -190,13 +190,10 @@ func (t *TCP) satisfied(b []byte) bool {
 // stream before any data is reset; the rest is classified as after any
 // connection.
 func tcpIOError(ctx context.Context, err error, what, got string, start time.Time, timeout time.Duration) error {
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		return classify(ctx, err, phaseBody, "", start, timeout)
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err):
-		return classed(fanout.StateTimeout, fanout.ReasonTimeout,
-			fmt.Sprintf("timeout %s after %s%s", what, budget(ctx, start, timeout), got), err)
-	case errors.Is(err, io.EOF):
+	if te := timedOutDoing(ctx, err, what, got, start, timeout); te != nil {
+		return te
+	}
+	if errors.Is(err, io.EOF) && ctx.Err() == nil {
 		return classed(fanout.StateError, fanout.ReasonReset, "connection closed before any data (EOF)", err)
 	}
 	return classify(ctx, err, phaseBody, "", start, timeout)

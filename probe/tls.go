@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"math"
 	"net"
 	"net/http/httptrace"
@@ -136,9 +135,8 @@ func (t *TLS) Run(ctx context.Context, env *Env) (Detail, error) {
 // answer), anything else tls, unless the attempt was cancelled or this
 // machine is out of descriptors.
 func tlsHandshakeFailed(ctx context.Context, err error, start time.Time, timeout time.Duration) error {
-	if !errors.Is(ctx.Err(), context.Canceled) && (ctx.Err() != nil || isTimeout(err)) {
-		return classed(fanout.StateTimeout, fanout.ReasonTimeout,
-			fmt.Sprintf("timeout in tls handshake after %s", budget(ctx, start, timeout)), err)
+	if te := timedOutDoing(ctx, err, "in tls handshake", "", start, timeout); te != nil {
+		return te
 	}
 	return classify(ctx, err, phaseDial, "tls", start, timeout)
 }
