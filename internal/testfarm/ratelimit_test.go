@@ -281,6 +281,9 @@ func TestStatsInFlightAndResetPeaks(t *testing.T) {
 	for _, s := range f.Services() {
 		for _, u := range s.URLs {
 			get(short, u)
+			// One at a time at the service too: a reset reaches the
+			// client before the service has counted the request out.
+			waitFor(t, "the request to end at "+s.Name, func() bool { return f.InFlight(s.Addr) == 0 })
 		}
 	}
 	stats := f.Stats()
